@@ -1,0 +1,14 @@
+#pragma once
+// Table names compare the way SQLite compares identifiers: ASCII case-insensitive,
+// with the quoting forms ("x", [x], `x`, 'x') removed. The canonical form is the
+// unquoted name folded to ASCII lower case.
+#include <string>
+#include <string_view>
+
+namespace gate::policy {
+
+// "Comments", "\"comments\"", "[COMMENTS]" -> "comments". A doubled quote inside a
+// quoted name stands for one quote character ("a""b" -> a"b).
+std::string normalize_table_name(std::string_view written);
+
+}  // namespace gate::policy
