@@ -1,0 +1,275 @@
+// Test upstream: a Hrana-over-HTTP server on better-sqlite3 that stands in for
+// sqld in every test (no sqld binary can be installed here). Test equipment,
+// not product; see tests/upstream/README.md.
+//
+//   node tests/upstream/server.mjs --port 0 [--host 127.0.0.1] [--db PATH|:memory:]
+//     [--schema FILE.sql] [--seed FILE.sql] [--jwt-key-file ed25519-public.pem]
+//     [--stream-idle-ms 10000] [--base-url URL]
+//
+// When ready it prints exactly one line to stdout: {"listening":"http://127.0.0.1:PORT"}
+
+import { createServer } from "node:http";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { pathToFileURL } from "node:url";
+import Database from "better-sqlite3";
+import { SqlConnection } from "./connection.mjs";
+import { StreamRegistry } from "./streams.mjs";
+import { loadJwtVerifier } from "./auth.mjs";
+import { handlePipeline, handleCursor } from "./hrana_http.mjs";
+import { ProtocolError, StreamExpiredError } from "./errors.mjs";
+
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
+const TEST_PREFIX = "/_test/";
+
+function sendJson(res, status, body) {
+  const data = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(data) });
+  res.end(data);
+}
+
+function sendText(res, status, text) {
+  res.writeHead(status, { "content-type": "text/plain", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+// `message` and `code` form the Hrana Error clients parse; `error` is the
+// field sqld's own HTTP errors carry.
+function sendError(res, status, message, code) {
+  sendJson(res, status, { error: message, message, code });
+}
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    req.on("data", (chunk) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new ProtocolError("Request body is too large", "PROTO_ERROR", 413));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function parseJson(buffer) {
+  try {
+    return JSON.parse(buffer.toString("utf8"));
+  } catch (err) {
+    throw new ProtocolError(`Cannot deserialize client message from JSON: ${err.message}`);
+  }
+}
+
+function sqliteVersion() {
+  const db = new Database(":memory:");
+  try {
+    return db.prepare("SELECT sqlite_version()").pluck().get();
+  } finally {
+    db.close();
+  }
+}
+
+const HRANA_POST = new Map([
+  ["/v2/pipeline", { endpoint: "pipeline", version: 2 }],
+  ["/v3/pipeline", { endpoint: "pipeline", version: 3 }],
+  ["/v3/cursor", { endpoint: "cursor", version: 3 }],
+]);
+
+async function route(server, req, res) {
+  const url = new URL(req.url, "http://upstream.invalid");
+  const path = url.pathname;
+
+  if (path.startsWith(TEST_PREFIX)) return routeTest(server, req, res, path);
+
+  const record = {
+    method: req.method,
+    path,
+    authorization: req.headers.authorization !== undefined,
+    headers: { ...req.headers },
+    body: null,
+  };
+  server.received.push(record);
+
+  if (req.method === "GET") {
+    switch (path) {
+      case "/v2":
+      case "/v3":
+        return sendText(res, 200, "Hello, this is HTTP API v2 (Hrana over HTTP)");
+      case "/health":
+        res.writeHead(200);
+        return res.end();
+      case "/version":
+        return sendText(res, 200, server.versionText);
+    }
+  }
+  const hrana = HRANA_POST.get(path);
+  if (hrana === undefined) {
+    res.writeHead(["/v2", "/v3", "/health", "/version"].includes(path) ? 405 : 404);
+    return res.end();
+  }
+  if (req.method !== "POST") {
+    res.writeHead(405);
+    return res.end();
+  }
+
+  const raw = await readBody(req);
+  try {
+    record.body = JSON.parse(raw.toString("utf8"));
+  } catch {
+    record.body = raw.toString("utf8");
+  }
+
+  if (server.verifyJwt) {
+    const failure = await server.verifyJwt(req.headers.authorization);
+    if (failure) return sendError(res, failure.status, failure.message, failure.code);
+  }
+
+  const body = parseJson(raw);
+  if (hrana.endpoint === "pipeline") {
+    return sendJson(res, 200, await handlePipeline(server, body, hrana.version));
+  }
+  return handleCursor(server, body, res);
+}
+
+function routeTest(server, req, res, path) {
+  if (req.method === "GET" && path === "/_test/received") return sendJson(res, 200, server.received);
+  if (req.method === "GET" && path === "/_test/streams") return sendJson(res, 200, { open: server.registry.size });
+  if (req.method === "POST" && path === "/_test/reset") {
+    server.received.length = 0;
+    return sendJson(res, 200, { ok: true });
+  }
+  res.writeHead(404);
+  res.end();
+}
+
+function handleFailure(res, err) {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (err instanceof ProtocolError || err instanceof StreamExpiredError) {
+    return sendError(res, err.status, err.message, err.code);
+  }
+  process.stderr.write(`test upstream: internal error: ${err?.stack ?? err}\n`);
+  sendError(res, 500, `Internal Error: \`${err?.message ?? err}\``, "INTERNAL");
+}
+
+function prepareDatabase({ db, schema, seed }) {
+  let dir = null;
+  let path = db;
+  if (db === ":memory:") {
+    // Each stream has its own connection, so "in memory" must still be one
+    // file that all of them open.
+    dir = mkdtempSync(join(tmpdir(), "libsql-gate-upstream-"));
+    path = join(dir, "db.sqlite");
+  }
+  const setup = new Database(path);
+  try {
+    setup.pragma("journal_mode = WAL");
+    if (schema) setup.exec(readFileSync(schema, "utf8"));
+    if (seed) setup.exec(readFileSync(seed, "utf8"));
+  } finally {
+    setup.close();
+  }
+  return { path, cleanup: () => { if (dir) rmSync(dir, { recursive: true, force: true }); } };
+}
+
+// Starts the upstream in this process. Options: port (0), host ("127.0.0.1"),
+// db (":memory:"), schema, seed (SQL file paths), jwtKeyFile (Ed25519 public
+// PEM), streamIdleMs (10000), expiredRetainMs (300000), baseUrl (null).
+export async function startUpstream(opts = {}) {
+  const host = opts.host ?? "127.0.0.1";
+  const database = prepareDatabase({ db: opts.db ?? ":memory:", schema: opts.schema, seed: opts.seed });
+  const server = {
+    baseUrl: opts.baseUrl ?? null,
+    received: [],
+    verifyJwt: opts.jwtKeyFile ? await loadJwtVerifier(opts.jwtKeyFile) : null,
+    versionText: `libsql-gate test upstream (better-sqlite3, SQLite ${sqliteVersion()})`,
+    registry: new StreamRegistry({
+      openConnection: () => new SqlConnection(database.path),
+      idleMs: opts.streamIdleMs ?? 10_000,
+      expiredRetainMs: opts.expiredRetainMs ?? 300_000,
+    }),
+  };
+
+  const http = createServer((req, res) => {
+    route(server, req, res).catch((err) => handleFailure(res, err));
+  });
+  http.on("clientError", (_err, socket) => socket.destroy());
+  await new Promise((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(opts.port ?? 0, host, resolve);
+  });
+  const port = http.address().port;
+
+  let closed = null;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    dbPath: database.path,
+    received: server.received,
+    registry: server.registry,
+    reset() { server.received.length = 0; },
+    close() {
+      closed ??= new Promise((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      }).then(() => {
+        server.registry.closeAll();
+        database.cleanup();
+      });
+      return closed;
+    },
+  };
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      port: { type: "string", default: "0" },
+      host: { type: "string", default: "127.0.0.1" },
+      db: { type: "string", default: ":memory:" },
+      schema: { type: "string" },
+      seed: { type: "string" },
+      "jwt-key-file": { type: "string" },
+      "stream-idle-ms": { type: "string", default: "10000" },
+      "base-url": { type: "string" },
+    },
+    strict: true,
+  });
+  const port = Number(values.port);
+  const idle = Number(values["stream-idle-ms"]);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port: ${values.port}`);
+  if (!Number.isInteger(idle) || idle <= 0) throw new Error(`--stream-idle-ms: not a positive integer`);
+  if (values.host !== "127.0.0.1" && values.host !== "localhost") {
+    throw new Error("--host: the test upstream listens on loopback only");
+  }
+  const upstream = await startUpstream({
+    port,
+    host: values.host,
+    db: values.db,
+    schema: values.schema,
+    seed: values.seed,
+    jwtKeyFile: values["jwt-key-file"],
+    streamIdleMs: idle,
+    baseUrl: values["base-url"] ?? null,
+  });
+  process.stdout.write(JSON.stringify({ listening: upstream.url }) + "\n");
+  const stop = () => upstream.close().then(() => process.exit(0));
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err) => {
+    process.stderr.write(`test upstream: ${err.message}\n`);
+    process.exit(2);
+  });
+}
