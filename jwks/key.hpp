@@ -20,13 +20,14 @@ enum class Curve : std::uint8_t { none, p256, p384, p521, ed25519 };
 // Why a JWK or PEM could not become a Key, or why a Key may not verify.
 enum class KeyError : std::uint8_t {
   not_object,
-  member_not_string,      // kty, kid, use, alg, crv, n, e, x, y must be strings
+  member_not_string,      // a required member (kty, n, e, crv, x, y) missing, or any not a string
   kty_missing,
   kty_unsupported,        // "oct" and anything else
   base64url_invalid,
   rsa_too_small,          // modulus < 2048 bits
-  rsa_modulus_invalid,    // leading zero octet, even modulus
-  rsa_exponent_invalid,   // even, < 3, or above 2^32 (or leading zero octet)
+  rsa_too_large,          // modulus > 8192 bits (verification cost is a DoS lever)
+  rsa_modulus_invalid,    // even modulus
+  rsa_exponent_invalid,   // even, < 3, or 2^32 and above
   ec_curve_unsupported,
   ec_coordinate_length,   // x / y not exactly the curve's field size
   ec_point_invalid,       // not on the curve (EVP_PKEY_public_check)
