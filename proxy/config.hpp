@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "jwks/issuer_config.hpp"
+#include "proxy/config_env_expand.hpp"
 #include "policy/policy_config.hpp"
 
 namespace gate::proxy {
@@ -22,6 +23,9 @@ struct UpstreamConfig {
   // The credential the gate presents upstream, resolved at load from exactly one
   // of auth_token_file / auth_token_env / auth_token (or none).
   std::optional<std::string> auth_token;
+  // Where auth_token came from, for summaries and logs (never the token itself):
+  // "auth_token_file /path", "auth_token_env NAME" or "auth_token".
+  std::optional<std::string> auth_token_origin;
   std::int64_t timeout_ms = 30000;
   std::int64_t max_connections = 64;
 };
@@ -73,6 +77,9 @@ struct ConfigLoad {
 // `base_dir` resolves relative file paths in the config (jwks_file, keys_file,
 // ca_file, auth_token_file) against the config file's directory.
 ConfigLoad parse_config(std::string_view yaml_text, const std::string& base_dir);
+// The same, with `${NAME}` looked up through `env` instead of the process
+// environment (tests; embedding).
+ConfigLoad parse_config(std::string_view yaml_text, const std::string& base_dir, const EnvLookup& env);
 ConfigLoad load_config_file(const std::string& path);
 
 }  // namespace gate::proxy
