@@ -56,8 +56,10 @@ function bindArguments(sql, stmt, isExplain) {
       }
     }
     if (!found) {
-      if (isExplain) return null;
-      throw argsInvalid(`value for parameter ${name ?? index} not found`);
+      // sqld leaves parameters of an EXPLAIN unbound; better-sqlite3 insists
+      // on a value for each, and NULL is what SQLite uses for unbound ones.
+      if (!isExplain) throw argsInvalid(`value for parameter ${name ?? index} not found`);
+      value = null;
     }
     if (name === null) nameless.push(value);
     else { keyed[name.slice(1)] = value; hasKeyed = true; }
@@ -83,8 +85,7 @@ export function prepareStmt(conn, stmt, sqls) {
 // Runs a prepared statement as a sequence of cursor entries (step_begin, then
 // one `row` per row as SQLite produces it) and returns the step_end fields.
 function* stepEntries(conn, prepared, stepIndex) {
-  const { statement, wantRows } = prepared;
-  const bindArgs = prepared.bindArgs ?? [];
+  const { statement, wantRows, bindArgs } = prepared;
   const readonly = statement.readonly;
   const started = performance.now();
   let rowsRead = 0;

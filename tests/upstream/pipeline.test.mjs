@@ -242,6 +242,8 @@ describe("pipeline requests", () => {
     } });
     assert.deepEqual(ins.response.result, { params: [{ name: "@v" }], cols: [], is_explain: false, is_readonly: false });
     assert.equal(explain.response.result.is_explain, true);
+    const [explained] = await run([exec("EXPLAIN QUERY PLAN SELECT * FROM t WHERE id = :id")]);
+    assert.equal(explained.type, "ok", "EXPLAIN runs without values for its parameters");
     assert.equal(bad.error.code, "SQLITE_UNKNOWN");
   });
 
@@ -341,6 +343,37 @@ describe("pipeline requests", () => {
     const [check] = await run([exec("SELECT count(*) FROM sqlite_schema WHERE name = 'never'")]);
     assert.deepEqual(check.response.result.rows, [[int(0)]]);
     assert.equal(upstream.registry.size, 0, "failed requests leave no stream behind");
+  });
+
+  it("survives hostile bodies and keeps serving", async () => {
+    const hostile = [
+      Buffer.from([0xff, 0xfe, 0x00, 0x7b]),
+      "[".repeat(100000),
+      JSON.stringify({ baton: null, requests: [null, 5, "x", []] }),
+      JSON.stringify({ baton: null, requests: [{ type: "execute", stmt: { sql: 5 } }] }),
+      JSON.stringify({ baton: null, requests: [{ type: "execute", stmt: { sql: "SELECT ?", args: [null] } }] }),
+      JSON.stringify({ baton: null, requests: [{ type: "batch", batch: { steps: [{ condition: { type: "and" }, stmt: { sql: "SELECT 1" } }] } }] }),
+      JSON.stringify({ baton: null, requests: [{ type: "store_sql", sql_id: 1.5, sql: "SELECT 1" }] }),
+      JSON.stringify({ ["__proto__"]: { polluted: true }, baton: null, requests: [] }),
+    ];
+    for (const body of hostile) {
+      const res = await fetch(url + "/v3/pipeline", { method: "POST", body });
+      assert.ok([200, 400].includes(res.status), String(body).slice(0, 40));
+      await res.arrayBuffer();
+    }
+    assert.equal({}.polluted, undefined);
+    const [still] = await run([exec("SELECT 'alive'")]);
+    assert.deepEqual(still.response.result.rows, [[text("alive")]]);
+  });
+
+  it("refuses an oversized body with 413", async (t) => {
+    const small = await startUpstream({ maxBodyBytes: 1024 });
+    t.after(() => small.close());
+    const res = await pipeline(small.url, { baton: null, requests: [exec(`SELECT '${"x".repeat(2000)}'`)] });
+    assert.equal(res.status, 413);
+    assert.equal(res.json.code, "PROTO_ERROR");
+    const ok = await pipeline(small.url, { baton: null, requests: [exec("SELECT 1"), { type: "close" }] });
+    assert.equal(ok.status, 200);
   });
 
   it("refuses other methods on Hrana paths", async () => {

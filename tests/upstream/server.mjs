@@ -21,7 +21,6 @@ import { loadJwtVerifier } from "./auth.mjs";
 import { handlePipeline, handleCursor } from "./hrana_http.mjs";
 import { ProtocolError, StreamExpiredError } from "./errors.mjs";
 
-const MAX_BODY_BYTES = 64 * 1024 * 1024;
 const TEST_PREFIX = "/_test/";
 
 function sendJson(res, status, body) {
@@ -41,20 +40,20 @@ function sendError(res, status, message, code) {
   sendJson(res, status, { error: message, message, code });
 }
 
-function readBody(req) {
+// Reads the whole body; one over `limit` is drained and refused (413) so the
+// client still gets an answer.
+function readBody(req, limit) {
   return new Promise((resolve, reject) => {
     const chunks = [];
     let size = 0;
     req.on("data", (chunk) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new ProtocolError("Request body is too large", "PROTO_ERROR", 413));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= limit) chunks.push(chunk);
     });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("end", () => {
+      if (size > limit) reject(new ProtocolError(`Request body is over ${limit} bytes`, "PROTO_ERROR", 413));
+      else resolve(Buffer.concat(chunks));
+    });
     req.on("error", reject);
   });
 }
@@ -119,7 +118,7 @@ async function route(server, req, res) {
     return res.end();
   }
 
-  const raw = await readBody(req);
+  const raw = await readBody(req, server.maxBodyBytes);
   try {
     record.body = JSON.parse(raw.toString("utf8"));
   } catch {
@@ -150,15 +149,20 @@ function routeTest(server, req, res, path) {
 }
 
 function handleFailure(res, err) {
-  if (res.headersSent) {
+  try {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (err instanceof ProtocolError || err instanceof StreamExpiredError) {
+      sendError(res, err.status, err.message, err.code);
+      return;
+    }
+    process.stderr.write(`test upstream: internal error: ${err?.stack ?? err}\n`);
+    sendError(res, 500, `Internal Error: \`${err?.message ?? err}\``, "INTERNAL");
+  } catch {
     res.destroy();
-    return;
   }
-  if (err instanceof ProtocolError || err instanceof StreamExpiredError) {
-    return sendError(res, err.status, err.message, err.code);
-  }
-  process.stderr.write(`test upstream: internal error: ${err?.stack ?? err}\n`);
-  sendError(res, 500, `Internal Error: \`${err?.message ?? err}\``, "INTERNAL");
 }
 
 function prepareDatabase({ db, schema, seed }) {
@@ -183,12 +187,14 @@ function prepareDatabase({ db, schema, seed }) {
 
 // Starts the upstream in this process. Options: port (0), host ("127.0.0.1"),
 // db (":memory:"), schema, seed (SQL file paths), jwtKeyFile (Ed25519 public
-// PEM), streamIdleMs (10000), expiredRetainMs (300000), baseUrl (null).
+// PEM), streamIdleMs (10000), expiredRetainMs (300000), baseUrl (null),
+// maxBodyBytes (64 MiB).
 export async function startUpstream(opts = {}) {
   const host = opts.host ?? "127.0.0.1";
   const database = prepareDatabase({ db: opts.db ?? ":memory:", schema: opts.schema, seed: opts.seed });
   const server = {
     baseUrl: opts.baseUrl ?? null,
+    maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024 * 1024,
     received: [],
     verifyJwt: opts.jwtKeyFile ? await loadJwtVerifier(opts.jwtKeyFile) : null,
     versionText: `libsql-gate test upstream (better-sqlite3, SQLite ${sqliteVersion()})`,
