@@ -209,6 +209,9 @@ export async function startUpstream(opts = {}) {
     route(server, req, res).catch((err) => handleFailure(res, err));
   });
   http.on("clientError", (_err, socket) => socket.destroy());
+  // sqld (hyper) keeps idle keep-alive connections open; Node's 5 s default
+  // would close pooled upstream connections under the gate mid-test.
+  http.keepAliveTimeout = 600_000;
   await new Promise((resolve, reject) => {
     http.once("error", reject);
     http.listen(opts.port ?? 0, host, resolve);
