@@ -58,14 +58,6 @@ function readBody(req, limit) {
   });
 }
 
-function parseJson(buffer) {
-  try {
-    return JSON.parse(buffer.toString("utf8"));
-  } catch (err) {
-    throw new ProtocolError(`Cannot deserialize client message from JSON: ${err.message}`);
-  }
-}
-
 function sqliteVersion() {
   const db = new Database(":memory:");
   try {
@@ -119,18 +111,22 @@ async function route(server, req, res) {
   }
 
   const raw = await readBody(req, server.maxBodyBytes);
+  let body;
+  let badJson = null;
   try {
-    record.body = JSON.parse(raw.toString("utf8"));
-  } catch {
+    body = JSON.parse(raw.toString("utf8"));
+    record.body = body;
+  } catch (err) {
+    badJson = err;
     record.body = raw.toString("utf8");
   }
 
+  // As in sqld, authentication comes before the body is looked at.
   if (server.verifyJwt) {
     const failure = await server.verifyJwt(req.headers.authorization);
     if (failure) return sendError(res, failure.status, failure.message, failure.code);
   }
-
-  const body = parseJson(raw);
+  if (badJson) throw new ProtocolError(`Cannot deserialize client message from JSON: ${badJson.message}`);
   if (hrana.endpoint === "pipeline") {
     return sendJson(res, 200, await handlePipeline(server, body, hrana.version));
   }
