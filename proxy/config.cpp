@@ -94,7 +94,9 @@ void read_upstream_token(const YamlSection& upstream, const std::string& base_di
     origin = "auth_token_file " + path;
   } else if (key == "auth_token_env") {
     if (!is_env_name(value)) {
-      report.add(upstream.path_of(key), "'" + value + "' is not an environment variable name (give the name, not ${...})");
+      // Never echo the value: it may be the token itself, pasted or expanded by mistake.
+      report.add(upstream.path_of(key),
+                 "must be the name of an environment variable ([A-Za-z_][A-Za-z0-9_]*), not its value or a ${...} reference");
       return;
     }
     auto env_value = report.env()(value);

@@ -518,8 +518,9 @@ TEST_CASE("the upstream credential: at most one source, resolved at load") {
 
   CHECK_PROBLEM(with("  auth_token_env: SQLD_TOKEN\n"), "upstream.auth_token_env",
                 "environment variable SQLD_TOKEN is not set");
-  CHECK_PROBLEM(with("  auth_token_env: \"${SQLD_TOKEN}\"\n", {{"SQLD_TOKEN", "a.b.c"}}), "upstream.auth_token_env",
-                "not an environment variable name");
+  auto token_as_name = with("  auth_token_env: \"${SQLD_TOKEN}\"\n", {{"SQLD_TOKEN", "eyJ.secret.sig"}});
+  CHECK_PROBLEM(token_as_name, "upstream.auth_token_env", "must be the name of an environment variable");
+  CHECK(problems_text(token_as_name).find("secret") == std::string::npos);
   CHECK_PROBLEM(with("  auth_token_file: empty-token\n"), "upstream.auth_token_file", "the token is empty");
   CHECK_PROBLEM(with("  auth_token_file: token\n  auth_token: \"x\"\n"), "upstream.auth_token",
                 "only one of auth_token_file, auth_token_env, auth_token");
