@@ -3,7 +3,6 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <array>
 
 #include "jwks/algorithm.hpp"
 #include "policy/grant.hpp"
@@ -41,13 +40,14 @@ std::string algorithm_problem(const std::string& name) {
 }
 
 std::vector<jwks::Algorithm> read_algorithms(const YamlSection& section, std::vector<jwks::Algorithm> defaults) {
-  if (!section.node("algorithms").IsDefined()) return defaults;
+  const YAML::Node node = section.node("algorithms");
+  if (!node.IsDefined()) return defaults;
   const std::string path = section.path_of("algorithms");
-  auto elements = list_elements(section.node("algorithms"), path, section.report());
-  if (section.node("algorithms").IsSequence() && elements.empty()) {
+  auto elements = list_elements(node, path, section.report());
+  // An empty allow-list would refuse every token: certainly not what was meant.
+  if (node.IsNull() || (node.IsSequence() && elements.empty())) {
     section.report().add(path, "must list at least one algorithm");
   }
-  if (section.node("algorithms").IsNull()) section.report().add(path, "must list at least one algorithm");
   std::vector<jwks::Algorithm> algorithms;
   for (auto& [element, element_path] : elements) {
     auto name = read_scalar(element, element_path, "an algorithm name", section.report());
@@ -73,9 +73,12 @@ std::vector<policy::Grant> read_grant_specs(const YAML::Node& node, const std::s
     if (parsed.error) {
       std::string reason = parsed.error->reason;
       if (reason.starts_with("unknown action")) {
-        reason += " (actions: data_read, data_add, data_update, data_delete, schema_add, schema_update, schema_delete)";
+        std::string known;
+        for (auto action : policy::kAllActions) known += (known.empty() ? "" : ", ") + std::string(policy::to_string(action));
+        reason += " (actions: " + known + ")";
+      } else {
+        reason = "'" + *spec + "': " + reason;
       }
-      if (!reason.starts_with("unknown action")) reason = "'" + *spec + "': " + reason;
       report.add(element_path, reason);
       continue;
     }
@@ -188,7 +191,11 @@ void read_key_source(const YamlSection& section, const std::string& base_dir, jw
   }
 
   if (section.has("ca_file")) {
-    out.ca_file = read_file_key(section, "ca_file", base_dir, nullptr);
+    std::string contents;
+    out.ca_file = read_file_key(section, "ca_file", base_dir, &contents);
+    if (out.ca_file && contents.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+      report.add(section.path_of("ca_file"), *out.ca_file + " holds no PEM certificate");
+    }
     bool fetched = sources.size() == 1 && (sources[0] == "jwks_uri" || sources[0] == "discovery");
     if (!sources.empty() && !fetched) {
       report.add(section.path_of("ca_file"), "only applies to keys fetched over https (jwks_uri or discovery)");

@@ -488,6 +488,8 @@ TEST_CASE("files named by the config must exist and be readable") {
   CHECK_PROBLEM(with("    jwks_uri: \"https://a.example/jwks\"\n    ca_file: missing-ca.pem\n"), "issuers[0].ca_file",
                 "no such file");
   dir.write("issuer.pem", kPublicKeyPem);
+  CHECK_PROBLEM(with("    jwks_uri: \"https://a.example/jwks\"\n    ca_file: issuer.pem\n"), "issuers[0].ca_file",
+                "holds no PEM certificate");
   CHECK_PROBLEM(with("    keys_file: issuer.pem\n    ca_file: issuer.pem\n"), "issuers[0].ca_file",
                 "only applies to keys fetched over https");
   CHECK_PROBLEM(with("    jwks_uri: \"https://a.example/jwks\"\n", "  auth_token_file: no-token\n"),
