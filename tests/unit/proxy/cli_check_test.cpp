@@ -106,20 +106,7 @@ issuers:
 
 TEST_CASE("check reports every problem by path and exits 1") {
   ScratchDir scratch;
-  std::string config = scratch.write("bad.yaml", R"(
-listen: "0.0.0.0:80800"
-upstream:
-  url: "http://127.0.0.1:8081"
-  max_conections: 10
-issuers:
-  - name: main
-    issuer: "https://auth.example.com"
-    jwks_uri: "https://auth.example.com/jwks.json"
-    roles:
-      Moderator: ["posts:data_read", "posts:data_write"]
-    claims:
-      roles: "o.rol"
-)");
+  std::string config = scratch.write("bad.yaml", test::kThreeProblemConfig);
   auto run = run_check(scratch, "--config " + shell_quoted(config));
   CHECK(run.exit_code == 1);
   CHECK(run.out.empty());

@@ -601,22 +601,12 @@ TEST_CASE("YAML syntax errors and non-mapping documents") {
 }
 
 TEST_CASE("a config with a misspelled key, a bad address and an unknown action names all three") {
-  auto load = parse(R"(
-listen: "0.0.0.0:80800"
-upstream:
-  url: "http://127.0.0.1:8081"
-  max_conections: 10
-issuers:
-  - name: main
-    issuer: "https://auth.example.com"
-    jwks_uri: "https://auth.example.com/jwks.json"
-    default_grants: ["comments:data_write"]
-)");
+  auto load = parse(test::kThreeProblemConfig);
   CHECK_FALSE(load.config);
   CHECK(load.problems.size() == 3);
   CHECK_PROBLEM(load, "upstream.max_conections", "did you mean 'max_connections'?");
   CHECK_PROBLEM(load, "listen", "port 80800 is out of range");
-  CHECK_PROBLEM(load, "issuers[0].default_grants[0]", "unknown action 'data_write'");
+  CHECK_PROBLEM(load, "issuers[0].roles.Moderator[1]", "unknown action 'data_write'");
 }
 
 TEST_CASE("load_config_file resolves relative paths against the file's directory") {

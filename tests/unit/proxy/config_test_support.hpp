@@ -41,6 +41,23 @@ class ScratchDir {
   std::string path_;
 };
 
+// The "Done when" config of issue 2: a misspelled key, a bad address and an unknown
+// action, which must all be reported, each by its path.
+inline constexpr std::string_view kThreeProblemConfig = R"(
+listen: "0.0.0.0:80800"
+upstream:
+  url: "http://127.0.0.1:8081"
+  max_conections: 10
+issuers:
+  - name: main
+    issuer: "https://auth.example.com"
+    jwks_uri: "https://auth.example.com/jwks.json"
+    claims:
+      roles: "o.rol"
+    roles:
+      Moderator: ["posts:data_read", "posts:data_write"]
+)";
+
 // Every problem as "path: reason", one per line (for failure messages).
 inline std::string problems_text(const ConfigLoad& load) {
   std::string out;
