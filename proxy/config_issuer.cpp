@@ -203,6 +203,15 @@ void read_key_source(const YamlSection& section, const std::string& base_dir, jw
   }
 }
 
+// Dots separate levels (policy/claim_path.hpp), so an empty level is a typo.
+std::optional<std::string> claim_path_problem(std::string_view path) {
+  if (path.starts_with('.') || path.ends_with('.') || path.find("..") != std::string_view::npos) {
+    return "'" + std::string(path) + "' has an empty level (dots separate levels, e.g. \"o.rol\")";
+  }
+  if (path.find_first_of(" \t\n") != std::string_view::npos) return "'" + std::string(path) + "' contains whitespace";
+  return std::nullopt;
+}
+
 void read_claim_mapping(const YamlSection& issuer, policy::ClaimMapping& out) {
   ConfigReport& report = issuer.report();
   YamlSection claims(issuer.node("claims"), issuer.path_of("claims"), {"permissions", "roles"}, report);
@@ -211,6 +220,10 @@ void read_claim_mapping(const YamlSection& issuer, policy::ClaimMapping& out) {
   }
   claims.read_string("permissions", out.permissions_claim);
   claims.read_optional_string("roles", out.roles_claim);
+  if (auto problem = claim_path_problem(out.permissions_claim)) report.add(claims.path_of("permissions"), *problem);
+  if (out.roles_claim) {
+    if (auto problem = claim_path_problem(*out.roles_claim)) report.add(claims.path_of("roles"), *problem);
+  }
 
   for (auto& [role, grants_node] : mapping_entries(issuer.node("roles"), issuer.path_of("roles"), report)) {
     std::string role_path = issuer.path_of("roles") + "." + role;

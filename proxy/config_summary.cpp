@@ -63,7 +63,7 @@ void describe_issuer(std::ostringstream& out, const IssuerEntry& entry) {
     out << " (";
     bool first = true;
     for (const auto& [role, grants] : claims.roles) {
-      out << (first ? "" : ", ") << role << ": " << grants.size();
+      out << (first ? "" : ", ") << role << ": " << plural(grants.size(), "grant");
       first = false;
     }
     out << ")";

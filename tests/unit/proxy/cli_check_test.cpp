@@ -100,7 +100,7 @@ issuers:
   CHECK(run.out.find("jwks_uri https://example.clerk.accounts.dev/.well-known/jwks.json") != std::string::npos);
   CHECK(run.out.find("algorithms      RS256") != std::string::npos);
   CHECK(run.out.find("audiences       api") != std::string::npos);
-  CHECK(run.out.find("roles           1 role (admin: 1)") != std::string::npos);
+  CHECK(run.out.find("roles           1 role (admin: 1 grant)") != std::string::npos);
   CHECK(run.out.find("mode enforce") != std::string::npos);
 }
 

@@ -363,6 +363,17 @@ TEST_CASE("unknown actions in roles and default_grants are errors by path") {
   CHECK_PROBLEM(load, "issuers[0].default_grants[2]", "'nocolon': expected TABLE:ACTION");
 }
 
+TEST_CASE("claim paths have no empty levels") {
+  auto load = parse(minimal("    claims:\n      permissions: \"app..perm\"\n      roles: \"o.rol.\"\n"));
+  CHECK_PROBLEM(load, "issuers[0].claims.permissions", "empty level");
+  CHECK_PROBLEM(load, "issuers[0].claims.roles", "empty level");
+  CHECK_PROBLEM(parse(minimal("    claims:\n      permissions: null\n")), "issuers[0].claims.permissions",
+                "cannot be switched off");
+  auto url_claim = parse(minimal("    claims:\n      roles: \"https://example.com/roles\"\n"));
+  REQUIRE_LOADS(url_claim);
+  CHECK(url_claim.config->issuers[0].claims.roles_claim == "https://example.com/roles");
+}
+
 TEST_CASE("roles without claims.roles could never apply") {
   auto load = parse(minimal("    roles:\n      admin: [\"all:data_read\"]\n"));
   CHECK_PROBLEM(load, "issuers[0].roles", "claims.roles is not set");
