@@ -15,6 +15,7 @@ constexpr std::string_view kKeyErrorNames[] = {
     "not_object",          "member_not_string",    "kty_missing",
     "kty_unsupported",     "base64url_invalid",    "rsa_too_small",
     "rsa_too_large",       "rsa_modulus_invalid",  "rsa_exponent_invalid",
+    "rsa_roca_vulnerable",
     "ec_curve_unsupported", "ec_coordinate_length", "ec_point_invalid",
     "okp_curve_unsupported", "okp_x_length",       "private_key_material",
     "pem_invalid",         "key_build_failed",     "use_not_sig",
@@ -46,6 +47,29 @@ std::string spki_fingerprint(EVP_PKEY* pkey) {
   return fp;
 }
 
+// ROCA fingerprint (Nemec et al., CCS 2017): moduli from the flawed Infineon
+// generator are, modulo each of these small primes, a power of 65537. A random
+// modulus passes all 38 tests with negligible probability.
+bool roca_fingerprint(const BIGNUM* n) {
+  static constexpr BN_ULONG kPrimes[] = {3,  5,  7,  11, 13, 17, 19, 23,  29,  31,  37,  41,  43,  47,  53,  59,  61,  67,  71,
+                                         73, 79, 83, 89, 97, 101, 103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167};
+  for (BN_ULONG p : kPrimes) {
+    BN_ULONG residue = BN_mod_word(n, p);
+    if (residue == static_cast<BN_ULONG>(-1)) return false;
+    bool in_subgroup = false;
+    BN_ULONG power = 1;
+    do {
+      if (power == residue) {
+        in_subgroup = true;
+        break;
+      }
+      power = power * (65537 % p) % p;
+    } while (power != 1);
+    if (!in_subgroup) return false;
+  }
+  return true;
+}
+
 std::optional<KeyError> check_rsa(EVP_PKEY* pkey) {
   int bits = EVP_PKEY_get_bits(pkey);
   if (bits < 2048) return KeyError::rsa_too_small;
@@ -57,6 +81,7 @@ std::optional<KeyError> check_rsa(EVP_PKEY* pkey) {
   ossl::Bignum n(n_raw), e(e_raw);
   if (!n || !e) return KeyError::key_build_failed;
   if (!BN_is_odd(n.get())) return KeyError::rsa_modulus_invalid;
+  if (roca_fingerprint(n.get())) return KeyError::rsa_roca_vulnerable;
   // e = 1 makes "signatures" trivial; an even e is not an RSA key; a huge e makes
   // every verification slow for nothing (no real key uses more than 32 bits).
   if (!BN_is_odd(e.get()) || BN_num_bits(e.get()) < 2 || BN_num_bits(e.get()) > 32) {

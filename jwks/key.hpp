@@ -28,6 +28,7 @@ enum class KeyError : std::uint8_t {
   rsa_too_large,          // modulus > 8192 bits (verification cost is a DoS lever)
   rsa_modulus_invalid,    // even modulus
   rsa_exponent_invalid,   // even, < 3, or 2^32 and above
+  rsa_roca_vulnerable,    // CVE-2017-15361 (Infineon) modulus: factorable
   ec_curve_unsupported,
   ec_coordinate_length,   // x / y not exactly the curve's field size
   ec_point_invalid,       // not on the curve (EVP_PKEY_public_check)

@@ -7,8 +7,9 @@
 namespace gate::jwks {
 
 KeyParse parse_public_key_pem(std::string_view pem) {
+  // A private key in a keys_file is a mistake worth naming, not just "invalid".
+  if (pem.find("PRIVATE KEY-----") != std::string_view::npos) return {std::nullopt, KeyError::private_key_material};
   EVP_PKEY* raw = nullptr;
-  // Public keys only: a PEM private key in a keys_file is a mistake worth refusing.
   OSSL_DECODER_CTX* dctx = OSSL_DECODER_CTX_new_for_pkey(&raw, "PEM", nullptr, nullptr,
                                                          EVP_PKEY_PUBLIC_KEY, nullptr, nullptr);
   if (dctx == nullptr) return {std::nullopt, KeyError::key_build_failed};
@@ -20,11 +21,7 @@ KeyParse parse_public_key_pem(std::string_view pem) {
     EVP_PKEY_free(raw);
     return {std::nullopt, KeyError::pem_invalid};
   }
-  ossl::Pkey pkey(raw);
-  // The decoder accepts a private key when asked for a public one; refuse it here.
-  ossl::PkeyCtx probe(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey.get(), nullptr));
-  if (probe && EVP_PKEY_private_check(probe.get()) == 1) return {std::nullopt, KeyError::private_key_material};
-  return key_from_public_pkey(std::move(pkey));
+  return key_from_public_pkey(ossl::Pkey(raw));
 }
 
 }  // namespace gate::jwks

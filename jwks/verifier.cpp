@@ -18,6 +18,7 @@ constexpr double kLatestTime = 253402300799.0;
 struct CompactToken {
   VerifyStatus status = VerifyStatus::token_malformed;
   std::string_view signing_input;  // header "." payload, as received
+  std::string_view payload_segment;
   std::string signature;
   nlohmann::json header;
   nlohmann::json payload;
@@ -44,7 +45,16 @@ VerifyStatus decode_object(std::string_view segment, VerifyStatus not_json, Veri
   return VerifyStatus::ok;
 }
 
-CompactToken split_and_decode(std::string_view token, std::size_t max_token_bytes, bool need_signature) {
+// Splits into exactly three segments and decodes the header. The payload is decoded
+// only when asked: verify() does it after the signature, so nothing of an unsigned
+// payload is even parsed before the signature holds.
+VerifyStatus decode_payload(CompactToken& token) {
+  return decode_object(token.payload_segment, VerifyStatus::payload_not_json, VerifyStatus::payload_not_object,
+                       token.payload);
+}
+
+CompactToken split_and_decode(std::string_view token, std::size_t max_token_bytes, bool need_signature,
+                              bool need_payload) {
   CompactToken out;
   if (token.size() > max_token_bytes) {
     out.status = VerifyStatus::token_too_large;
@@ -63,11 +73,12 @@ CompactToken split_and_decode(std::string_view token, std::size_t max_token_byte
     out.status = st;
     return out;
   }
-  if (auto st = decode_object(token.substr(first + 1, second - first - 1), VerifyStatus::payload_not_json,
-                              VerifyStatus::payload_not_object, out.payload);
-      st != VerifyStatus::ok) {
-    out.status = st;
-    return out;
+  out.payload_segment = token.substr(first + 1, second - first - 1);
+  if (need_payload) {
+    if (auto st = decode_payload(out); st != VerifyStatus::ok) {
+      out.status = st;
+      return out;
+    }
   }
   if (need_signature) {
     auto sig = base64url_decode(token.substr(second + 1));
@@ -232,7 +243,7 @@ VerifyResult fail(VerifyStatus status) { return {status, std::nullopt}; }
 
 VerifyResult verify(std::string_view token, const KeySet& keys, const IssuerConfig& issuer, std::int64_t now_unix,
                     std::size_t max_token_bytes) {
-  CompactToken compact = split_and_decode(token, max_token_bytes, /*need_signature=*/true);
+  CompactToken compact = split_and_decode(token, max_token_bytes, /*need_signature=*/true, /*need_payload=*/false);
   if (compact.status != VerifyStatus::ok) return fail(compact.status);
 
   HeaderCheck header = check_header(compact.header, issuer);
@@ -244,6 +255,7 @@ VerifyResult verify(std::string_view token, const KeySet& keys, const IssuerConf
   if (!verify_signature(header.alg, *choice.key, compact.signing_input, compact.signature)) {
     return fail(VerifyStatus::signature_invalid);
   }
+  if (auto st = decode_payload(compact); st != VerifyStatus::ok) return fail(st);
 
   const nlohmann::json& claims = compact.payload;
   double exp = 0;
@@ -272,7 +284,7 @@ VerifyResult verify(std::string_view token, const KeySet& keys, const IssuerConf
 }
 
 IssuerPeek peek_token_issuer(std::string_view token, std::size_t max_token_bytes) {
-  CompactToken compact = split_and_decode(token, max_token_bytes, /*need_signature=*/false);
+  CompactToken compact = split_and_decode(token, max_token_bytes, /*need_signature=*/false, /*need_payload=*/true);
   if (compact.status != VerifyStatus::ok) return {compact.status, std::nullopt};
   auto iss = compact.payload.find("iss");
   if (iss == compact.payload.end() || !iss->is_string()) return {VerifyStatus::iss_mismatch, std::nullopt};
