@@ -3,31 +3,33 @@
 // (Auth0's "next" key), become the signing key, and later be retired from the
 // JWKS while tokens it signed may still be in flight.
 
-import { generateKeyPairSync, createHash } from "node:crypto";
+import { generateKeyPair as generateKeyPairCallback, createHash } from "node:crypto";
+import { promisify } from "node:util";
 import { exportJWK } from "jose";
 import { selfSignedCertificateDer } from "./tls.mjs";
 
-// A fresh key pair for `alg` ("RS256" or "EdDSA"). `publicJwk` is built by the
-// profile (member set and order as the provider serves it).
+// A fresh key pair for `alg` ("RS256" or "EdDSA"), made off the event loop:
+// an RSA key takes long enough to stall an issuer under traffic.
+const generate = promisify(generateKeyPairCallback);
 export function generateKeyPair(alg) {
-  if (alg === "RS256") return generateKeyPairSync("rsa", { modulusLength: 2048 });
-  if (alg === "EdDSA") return generateKeyPairSync("ed25519");
-  throw new Error(`unsupported signing algorithm ${alg}`);
+  if (alg === "RS256") return generate("rsa", { modulusLength: 2048 });
+  if (alg === "EdDSA") return generate("ed25519");
+  return Promise.reject(new Error(`unsupported signing algorithm ${alg}`));
 }
 
 // A signing key as the ring holds it. `toJwk(members, privateKey)` builds the
 // served JWK from the bare public members (kty, n/e or crv/x) so each profile
 // chooses the member set and order its provider serves.
 export async function makeSigningKey(alg, kid, toJwk) {
-  const { privateKey, publicKey } = generateKeyPair(alg);
-  const publicJwk = toJwk(await exportJWK(publicKey), privateKey);
+  const { privateKey, publicKey } = await generateKeyPair(alg);
+  const publicJwk = await toJwk(await exportJWK(publicKey), privateKey);
   return { kid, alg, privateKey, publicKey, publicJwk };
 }
 
 // x5c / x5t for a key: a self-signed certificate (base64 DER, not url-safe, per
 // RFC 7517 §4.7) and its SHA-1 thumbprint (base64url, §4.8).
-export function certificateMembers(privateKey, commonName) {
-  const der = selfSignedCertificateDer(privateKey, commonName);
+export async function certificateMembers(privateKey, commonName) {
+  const der = await selfSignedCertificateDer(privateKey, commonName);
   return {
     x5t: createHash("sha1").update(der).digest("base64url"),
     x5c: [der.toString("base64")],

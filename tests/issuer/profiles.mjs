@@ -85,8 +85,8 @@ const auth0 = {
     const kid = base64url(16);
     // The certificate is in the JWKS because Auth0 serves one; the gate must
     // ignore it (keys come only from n/e), so tests can rely on it being there.
-    return makeSigningKey("RS256", kid, ({ kty, n, e }, privateKey) => {
-      const { x5t, x5c } = certificateMembers(privateKey, "dev-tenant.example.auth0.com");
+    return makeSigningKey("RS256", kid, async ({ kty, n, e }, privateKey) => {
+      const { x5t, x5c } = await certificateMembers(privateKey, "dev-tenant.example.auth0.com");
       return { kty, use: "sig", n, e, kid, x5t, x5c, alg: "RS256" };
     });
   },

@@ -3,8 +3,9 @@
 // in its own temporary directory and removes it before returning, so no key
 // material outlives the call on disk.
 
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { promisify } from "node:util";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -44,17 +45,27 @@ function openssl(args, cwd) {
   execFileSync("openssl", args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
 }
 
-// Runs fn(dir) in a fresh temporary directory that is always removed.
-// `lastTempDir` lets tests check the removal.
+// Asynchronous, for certificates made while the issuer serves (a key added
+// under traffic must not stall the event loop).
+const opensslAsync = (args, cwd) => promisify(execFile)("openssl", args, { cwd });
+
+// Runs fn(dir) (sync or async) in a fresh temporary directory that is always
+// removed. `lastTempDir` lets tests check the removal.
 export let lastTempDir = null;
 function inTempDir(fn) {
   const dir = mkdtempSync(join(tmpdir(), "libsql-gate-issuer-"));
   lastTempDir = dir;
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  let result;
   try {
-    return fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+    result = fn(dir);
+  } catch (err) {
+    remove();
+    throw err;
   }
+  if (result instanceof Promise) return result.finally(remove);
+  remove();
+  return result;
 }
 
 // A CA and a leaf for 127.0.0.1 and localhost signed by it, valid for two days
@@ -78,10 +89,10 @@ export function createServerTls() {
 
 // DER bytes of a self-signed certificate for `privateKey` (a KeyObject).
 export function selfSignedCertificateDer(privateKey, commonName) {
-  return inTempDir((dir) => {
+  return inTempDir(async (dir) => {
     writeFileSync(join(dir, "req.cnf"), SELF_SIGNED_CONFIG(commonName));
     writeFileSync(join(dir, "key.pem"), privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
-    openssl(["req", "-x509", "-config", "req.cnf", "-key", "key.pem", "-days", "365", "-outform", "DER", "-out", "cert.der"], dir);
+    await opensslAsync(["req", "-x509", "-config", "req.cnf", "-key", "key.pem", "-days", "365", "-outform", "DER", "-out", "cert.der"], dir);
     return readFileSync(join(dir, "cert.der"));
   });
 }

@@ -29,18 +29,18 @@ test("each call makes a new CA, so no two issuers trust each other's certificate
   assert.equal(new X509Certificate(a.certPem).verify(new X509Certificate(b.caPem).publicKey), false);
 });
 
-test("the temporary directory is gone after each call", () => {
+test("the temporary directory is gone after each call", async () => {
   tls.createServerTls();
   assert.ok(tls.lastTempDir);
   assert.equal(existsSync(tls.lastTempDir), false);
   const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  tls.selfSignedCertificateDer(privateKey, "x");
+  await tls.selfSignedCertificateDer(privateKey, "x");
   assert.equal(existsSync(tls.lastTempDir), false);
 });
 
-test("a self-signed certificate carries the given key and common name", () => {
+test("a self-signed certificate carries the given key and common name", async () => {
   const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const cert = new X509Certificate(tls.selfSignedCertificateDer(privateKey, "dev-tenant.example.auth0.com"));
+  const cert = new X509Certificate(await tls.selfSignedCertificateDer(privateKey, "dev-tenant.example.auth0.com"));
   assert.ok(cert.publicKey.equals(publicKey));
   assert.equal(cert.subject, "CN=dev-tenant.example.auth0.com");
   assert.ok(cert.verify(publicKey));
