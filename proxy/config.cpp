@@ -242,9 +242,12 @@ Config read_document(const YAML::Node& root, const std::string& base_dir, Config
                   {"listen", "admin_listen", "public_url", "upstream", "database", "issuers", "policy", "limits",
                    "logging"},
                   report);
+  std::size_t problems_before = report.problems().size();
   read_listen_address(top, "listen", config.listen);
   read_listen_address(top, "admin_listen", config.admin_listen);
-  if (listen_addresses_overlap(config.listen, config.admin_listen)) {
+  // Compare only addresses that were both read: a default standing in for a bad
+  // value would produce a second, misleading problem.
+  if (report.problems().size() == problems_before && listen_addresses_overlap(config.listen, config.admin_listen)) {
     report.add("admin_listen", to_string(config.admin_listen) + " collides with listen (" + to_string(config.listen) +
                                    "); the admin endpoints need their own port");
   }

@@ -313,6 +313,8 @@ TEST_CASE("listen addresses") {
     CHECK_PROBLEM(same, "admin_listen", "collides with listen");
     auto wildcard = parse("listen: \"0.0.0.0:8080\"\nadmin_listen: \"127.0.0.1:8080\"\n" + minimal());
     CHECK_PROBLEM(wildcard, "admin_listen", "collides with listen");
+    auto bad_listen = parse("listen: \"0.0.0.0:http\"\nadmin_listen: \"0.0.0.0:8080\"\n" + minimal());
+    CHECK(bad_listen.problems.size() == 1);
     auto ephemeral = parse("listen: \"127.0.0.1:0\"\nadmin_listen: \"127.0.0.1:0\"\n" + minimal());
     CHECK_MESSAGE(ephemeral.config.has_value(), problems_text(ephemeral));
   }
