@@ -89,4 +89,51 @@ std::vector<Grant> Grants::list() const {
   return out;
 }
 
+namespace {
+
+std::string spec_table(std::string_view table) {
+  bool plain = table != "all" && !table.empty() &&
+               table.find_first_of(":\"'`[]") == std::string_view::npos;
+  if (plain) return std::string(table);
+  std::string quoted = "\"";
+  for (char c : table) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  quoted += '"';
+  return quoted;
+}
+
+std::string spec_line(std::string table, ActionMask mask) {
+  std::string line = std::move(table);
+  char separator = ':';
+  for (Action action : kAllActions) {
+    if (!(mask & action_bit(action))) continue;
+    line += separator;
+    line += to_string(action);
+    separator = ',';
+  }
+  return line;
+}
+
+}  // namespace
+
+std::vector<std::string> grant_specs(const Grants& grants) {
+  std::vector<std::string> out;
+  if (grants.all_tables_mask() != 0) out.push_back(spec_line("all", grants.all_tables_mask()));
+  std::string table;
+  ActionMask mask = 0;
+  for (const Grant& grant : grants.list()) {
+    if (!grant.table) continue;
+    if (*grant.table != table && mask != 0) {
+      out.push_back(spec_line(spec_table(table), mask));
+      mask = 0;
+    }
+    table = *grant.table;
+    mask |= action_bit(grant.action);
+  }
+  if (mask != 0) out.push_back(spec_line(spec_table(table), mask));
+  return out;
+}
+
 }  // namespace gate::policy

@@ -64,4 +64,9 @@ class Grants {
   std::vector<std::pair<std::string, ActionMask>> tables_;
 };
 
+// The grants in the CLI string form, one line per table: "all:data_read",
+// "comments:data_add,data_update". A table whose name would read back as something
+// else ("all", or one containing ':' or a quote) is written as a quoted identifier.
+std::vector<std::string> grant_specs(const Grants& grants);
+
 }  // namespace gate::policy

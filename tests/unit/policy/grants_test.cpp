@@ -144,3 +144,34 @@ TEST_CASE("grants: requirements on tables are compared in canonical form, byte f
   CHECK_FALSE(grants.allows(on("Comments", Action::data_read)));
   CHECK_FALSE(grants.allows(on("\"comments\"", Action::data_read)));
 }
+
+TEST_CASE("grants: grant_specs writes the CLI form, one line per table") {
+  Grants grants;
+  grants.add(Grant{"posts", Action::data_update});
+  grants.add(Grant{"comments", Action::data_delete});
+  grants.add(Grant{"comments", Action::data_add});
+  grants.add(Grant{std::nullopt, Action::data_read});
+  grants.add(Grant{std::nullopt, Action::schema_add});
+  CHECK(grant_specs(grants) == std::vector<std::string>{"all:data_read,schema_add",
+                                                        "comments:data_add,data_delete",
+                                                        "posts:data_update"});
+  CHECK(grant_specs(Grants{}).empty());
+}
+
+TEST_CASE("grants: grant_specs quotes names that would read back differently") {
+  Grants grants;
+  grants.add(Grant{"all", Action::data_read});
+  grants.add(Grant{"a:b", Action::data_read});
+  grants.add(Grant{"say\"hi", Action::data_read});
+  auto specs = grant_specs(grants);
+  CHECK(specs == std::vector<std::string>{"\"a:b\":data_read", "\"all\":data_read",
+                                          "\"say\"\"hi\":data_read"});
+  // And they do read back as the same grants.
+  Grants round_trip;
+  for (const auto& spec : specs) {
+    auto parsed = parse_grant_spec(spec);
+    REQUIRE_FALSE(parsed.error);
+    for (const auto& grant : parsed.grants) round_trip.add(grant);
+  }
+  CHECK(round_trip == grants);
+}
