@@ -12,7 +12,6 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync,
 import { tmpdir } from "node:os";
 import { join, resolve, dirname, basename, posix } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createInterface } from "node:readline";
 import YAML from "yaml";
 import {
   loadYamlDocuments, yamlFilesUnder, kustomizationOf, referencedPaths, render, kubectlAvailable,
@@ -20,6 +19,7 @@ import {
 import {
   SPEC_METRICS, PREFIX, TARGET_LABELS, parseSpecMetrics, specFile, queryableNames, metricNamesIn, labelNamesIn,
 } from "./metric_names.mjs";
+import { outputLines, stopProcess } from "./processes.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const gateBinary = resolve(root, process.env.LIBSQL_GATE_BIN ?? "build/proxy/libsql-gate");
@@ -486,17 +486,10 @@ describe("the running gate's /metrics", () => {
     gate = spawn(gateBinary, ["serve", "--config", join(dir, "gate.yaml")], { stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     gate.stderr.on("data", (d) => { stderr += d; });
-    const lines = createInterface({ input: gate.stdout });
-    const admin = await new Promise((res) => {
-      const timer = setTimeout(() => res(null), 5000);
-      lines.on("line", (line) => {
-        try {
-          const record = JSON.parse(line);
-          if (record.msg === "listening" && record.admin) { clearTimeout(timer); res(record.admin); }
-        } catch { /* not a JSON log line */ }
-      });
-      gate.once("exit", () => { clearTimeout(timer); res(null); });
-    });
+    const exited = new Promise((res) => gate.once("exit", () => res(null)));
+    const listening = outputLines(gate.stdout).waitFor(/"msg":"listening"/, 5000).catch(() => null);
+    const line = await Promise.race([listening, exited]);
+    const admin = line && JSON.parse(line).admin;
     if (!admin) { skipReason = `serve did not report its admin address: ${stderr.trim().slice(0, 200)}`; return; }
     try {
       const response = await fetch(`http://${admin}/metrics`);
@@ -510,12 +503,7 @@ describe("the running gate's /metrics", () => {
   });
 
   after(async () => {
-    if (gate && gate.exitCode === null) {
-      const exited = new Promise((res) => gate.once("exit", res));
-      gate.kill("SIGTERM");
-      await Promise.race([exited, new Promise((res) => setTimeout(res, 3000))]);
-      if (gate.exitCode === null) gate.kill("SIGKILL");
-    }
+    await stopProcess(gate);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

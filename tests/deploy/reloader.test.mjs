@@ -13,8 +13,8 @@ import {
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createInterface } from "node:readline";
 import { loadYamlDocuments } from "./kustomize.mjs";
+import { outputLines, stopProcess } from "./processes.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const gateBinary = resolve(root, process.env.LIBSQL_GATE_BIN ?? "build/proxy/libsql-gate");
@@ -35,29 +35,6 @@ function atomicVolume(dir, file) {
     renameSync(join(dir, "..data_tmp"), join(dir, "..data"));
   };
   return { update, link: () => symlinkSync(join("..data", file), join(dir, file)) };
-}
-
-// Collects a child's output lines and waits for one that matches.
-function lines(stream) {
-  const seen = [];
-  const waiters = [];
-  createInterface({ input: stream }).on("line", (line) => {
-    seen.push(line);
-    for (const w of [...waiters]) if (w.test(line)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(line); }
-  });
-  const waitFor = (pattern, timeoutMs = 15000, from = 0) => {
-    const found = seen.slice(from).find((l) => pattern.test(l));
-    if (found) return Promise.resolve(found);
-    return new Promise((res, rej) => {
-      const w = { test: (l) => pattern.test(l), resolve: (l) => { clearTimeout(timer); res(l); } };
-      const timer = setTimeout(() => {
-        waiters.splice(waiters.indexOf(w), 1);
-        rej(new Error(`no line matching ${pattern}; last lines: ${seen.slice(-5).join(" | ")}`));
-      }, timeoutMs);
-      waiters.push(w);
-    });
-  };
-  return { waitFor, count: () => seen.length };
 }
 
 const gateConfig = (dir, level) => [
@@ -93,7 +70,7 @@ describe("config-reloader sidecar", { skip: !existsSync(gateBinary) && `no binar
     gate = spawn(join(dir, "bin", name), ["serve", "--config", join(dir, "config/gate.yaml")], {
       stdio: ["ignore", "pipe", "pipe"],
     });
-    gateOut = lines(gate.stdout);
+    gateOut = outputLines(gate.stdout);
     await gateOut.waitFor(/"msg":"listening"/, 5000);
 
     const deployment = loadYamlDocuments(join(root, "deploy/kubernetes/base/deployment.yaml"))[0];
@@ -106,18 +83,13 @@ describe("config-reloader sidecar", { skip: !existsSync(gateBinary) && `no binar
       .replace(/sleep 5\b/, "sleep 1");
     assert.ok(script.includes(`pidof ${name}`), "the script finds the gate with pidof libsql-gate");
     reloader = spawn("sh", ["-c", script], { stdio: ["ignore", "pipe", "pipe"] });
-    reloaderOut = lines(reloader.stdout);
+    reloaderOut = outputLines(reloader.stdout);
     await reloaderOut.waitFor(/config-reloader: watching/, 5000);
   });
 
   after(async () => {
     if (reloader && reloader.exitCode === null) reloader.kill("SIGKILL");
-    if (gate && gate.exitCode === null) {
-      const exited = new Promise((res) => gate.once("exit", res));
-      gate.kill("SIGTERM");
-      await Promise.race([exited, new Promise((res) => setTimeout(res, 3000))]);
-      if (gate.exitCode === null) gate.kill("SIGKILL");
-    }
+    await stopProcess(gate);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
