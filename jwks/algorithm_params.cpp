@@ -4,17 +4,29 @@
 
 namespace gate::jwks {
 
+namespace {
+
+// Fetched once per process: passing EVP_sha256() makes OpenSSL 3 look the
+// implementation up again on every DigestVerifyInit. Immutable after the
+// (thread-safe) static initialisation; deliberately never freed.
+const EVP_MD* fetched(const char* name) { return EVP_MD_fetch(nullptr, name, nullptr); }
+
+}  // namespace
+
 const EVP_MD* digest_for(Algorithm alg) {
+  static const EVP_MD* const sha256 = fetched("SHA2-256");
+  static const EVP_MD* const sha384 = fetched("SHA2-384");
+  static const EVP_MD* const sha512 = fetched("SHA2-512");
   switch (alg) {
     case Algorithm::RS256:
     case Algorithm::PS256:
-    case Algorithm::ES256: return EVP_sha256();
+    case Algorithm::ES256: return sha256;
     case Algorithm::RS384:
     case Algorithm::PS384:
-    case Algorithm::ES384: return EVP_sha384();
+    case Algorithm::ES384: return sha384;
     case Algorithm::RS512:
     case Algorithm::PS512:
-    case Algorithm::ES512: return EVP_sha512();
+    case Algorithm::ES512: return sha512;
     case Algorithm::EdDSA: return nullptr;
   }
   return nullptr;

@@ -1,18 +1,23 @@
 #include "jwks/strict_json.hpp"
 
-#include <set>
-#include <string>
-#include <vector>
 
 namespace gate::jwks {
 
 namespace {
 
-// Nesting depth of the text, counted without recursion and before any parser runs,
-// so a 10k-deep "[[[[..." can never reach a recursive routine (parser or destructor).
-// Brackets inside strings do not count. Malformed text may be miscounted; it is
-// rejected by the parser anyway.
-bool exceeds_depth(std::string_view text, std::size_t max_depth) {
+// One pass over the text, without recursion and before any parser runs: whether
+// nesting exceeds max_depth (so a 10k-deep "[[[[..." never reaches a recursive
+// routine, parser or destructor), and how many name separators (':') stand outside
+// strings. In valid JSON each such ':' is exactly one member written, so if the
+// parsed document holds fewer members, a name was repeated (nlohmann keeps the
+// last). Malformed text may be miscounted; the parser refuses it anyway.
+struct Scan {
+  bool too_deep = false;
+  std::size_t members = 0;
+};
+
+Scan scan(std::string_view text, std::size_t max_depth) {
+  Scan out;
   std::size_t depth = 0;
   bool in_string = false;
   bool escaped = false;
@@ -29,9 +34,13 @@ bool exceeds_depth(std::string_view text, std::size_t max_depth) {
     }
     switch (c) {
       case '"': in_string = true; break;
+      case ':': ++out.members; break;
       case '[':
       case '{':
-        if (++depth > max_depth) return true;
+        if (++depth > max_depth) {
+          out.too_deep = true;
+          return out;
+        }
         break;
       case ']':
       case '}':
@@ -40,45 +49,32 @@ bool exceeds_depth(std::string_view text, std::size_t max_depth) {
       default: break;
     }
   }
-  return false;
+  return out;
 }
 
-// Thrown from the parser callback to stop at the first duplicate; never leaves this file.
-struct DuplicateMember {};
+// Members held by the parsed document; recursion is bounded by max_depth.
+std::size_t count_members(const nlohmann::json& value) {
+  std::size_t n = 0;
+  if (value.is_object()) {
+    n += value.size();
+    for (const auto& member : value) n += count_members(member);
+  } else if (value.is_array()) {
+    for (const auto& element : value) n += count_members(element);
+  }
+  return n;
+}
 
 }  // namespace
 
 StrictJsonParse parse_strict_json(std::string_view text, std::size_t max_depth) {
-  if (exceeds_depth(text, max_depth)) return {std::nullopt, StrictJsonError::too_deep};
-
-  // Member names seen so far, one set per object currently open.
-  std::vector<std::set<std::string, std::less<>>> open_objects;
-  auto on_event = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-    using E = nlohmann::json::parse_event_t;
-    switch (event) {
-      case E::object_start: open_objects.emplace_back(); break;
-      case E::object_end:
-        if (!open_objects.empty()) open_objects.pop_back();
-        break;
-      case E::key:
-        if (open_objects.empty() || !open_objects.back().insert(parsed.get<std::string>()).second) {
-          throw DuplicateMember{};
-        }
-        break;
-      default: break;
-    }
-    return true;
-  };
-
-  try {
-    auto value = nlohmann::json::parse(text.begin(), text.end(), on_event, /*allow_exceptions=*/true,
-                                       /*ignore_comments=*/false);
-    return {std::move(value), std::nullopt};
-  } catch (const DuplicateMember&) {
-    return {std::nullopt, StrictJsonError::duplicate_member};
-  } catch (const nlohmann::json::exception&) {
-    return {std::nullopt, StrictJsonError::not_json};
-  }
+  Scan counted = scan(text, max_depth);
+  if (counted.too_deep) return {std::nullopt, StrictJsonError::too_deep};
+  // No exceptions: malformed input is the common case under attack.
+  auto value = nlohmann::json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false,
+                                     /*ignore_comments=*/false);
+  if (value.is_discarded()) return {std::nullopt, StrictJsonError::not_json};
+  if (count_members(value) != counted.members) return {std::nullopt, StrictJsonError::duplicate_member};
+  return {std::move(value), std::nullopt};
 }
 
 }  // namespace gate::jwks
