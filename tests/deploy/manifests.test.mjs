@@ -7,8 +7,8 @@
 // offline); without it the Turso overlay is checked from its patch files only.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, copyFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname, basename, posix } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,7 +19,7 @@ import {
 import {
   SPEC_METRICS, PREFIX, TARGET_LABELS, parseSpecMetrics, specFile, queryableNames, metricNamesIn, labelNamesIn,
 } from "./metric_names.mjs";
-import { outputLines, stopProcess } from "./processes.mjs";
+import { startMinimalGate } from "./processes.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const gateBinary = resolve(root, process.env.LIBSQL_GATE_BIN ?? "build/proxy/libsql-gate");
@@ -470,46 +470,29 @@ describe("deploy/observability: only metric names the gate exports", () => {
 
 describe("the running gate's /metrics", () => {
   let gate;
-  let dir;
+  let exposition;
+  let healthz;
   let skipReason = null;
 
   before(async () => {
     if (!existsSync(gateBinary)) { skipReason = `no binary at ${gateBinary}`; return; }
-    dir = mkdtempSync(join(tmpdir(), "libsql-gate-metrics-"));
-    copyFileSync(join(root, "deploy/examples/keys/local-dev.jwks.json"), join(dir, "jwks.json"));
-    writeFileSync(join(dir, "gate.yaml"), [
-      'listen: "127.0.0.1:0"', 'admin_listen: "127.0.0.1:0"',
-      "upstream:", '  url: "http://127.0.0.1:9"',
-      "issuers:", "  - name: dev", '    issuer: "http://localhost/dev"', "    jwks_file: jwks.json", "    algorithms: [EdDSA]",
-      "limits:", "  drain_timeout_ms: 500",
-    ].join("\n") + "\n");
-    gate = spawn(gateBinary, ["serve", "--config", join(dir, "gate.yaml")], { stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    gate.stderr.on("data", (d) => { stderr += d; });
-    const exited = new Promise((res) => gate.once("exit", () => res(null)));
-    const listening = outputLines(gate.stdout).waitFor(/"msg":"listening"/, 5000).catch(() => null);
-    const line = await Promise.race([listening, exited]);
-    const admin = line && JSON.parse(line).admin;
-    if (!admin) { skipReason = `serve did not report its admin address: ${stderr.trim().slice(0, 200)}`; return; }
+    gate = await startMinimalGate(gateBinary, join(root, "deploy/examples/keys/local-dev.jwks.json"));
+    if (gate.error) { skipReason = gate.error; return; }
     try {
-      const response = await fetch(`http://${admin}/metrics`);
+      const response = await fetch(`http://${gate.admin}/metrics`);
       if (response.status !== 200) throw new Error(`GET /metrics: ${response.status}`);
-      gate.exposition = await response.text();
-      const health = await fetch(`http://${admin}/healthz`);
-      gate.healthz = health.status;
+      exposition = await response.text();
+      healthz = (await fetch(`http://${gate.admin}/healthz`)).status;
     } catch (err) {
       skipReason = `admin server not answering: ${err.message}`;
     }
   });
 
-  after(async () => {
-    await stopProcess(gate);
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(async () => { if (gate?.stop) await gate.stop(); });
 
   it("exposes only SPEC §7 metric names, with the SPEC's types", (t) => {
     if (skipReason) return t.skip(skipReason);
-    const types = [...gate.exposition.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1], m[2]]);
+    const types = [...exposition.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1], m[2]]);
     assert.ok(types.length > 0, "some metric families");
     for (const [name, type] of types) {
       if (!name.startsWith(PREFIX)) continue;
@@ -522,6 +505,6 @@ describe("the running gate's /metrics", () => {
 
   it("answers /healthz with 200 (the probe and HEALTHCHECK target)", (t) => {
     if (skipReason) return t.skip(skipReason);
-    assert.equal(gate.healthz, 200);
+    assert.equal(healthz, 200);
   });
 });
