@@ -280,7 +280,10 @@ function checkPodAgainstConfig(deployment, configMap, id) {
 
   // Termination: preStop sleep + drain fit in the grace period.
   const drainS = (config.limits?.drain_timeout_ms ?? 20000) / 1000;
-  const preStopS = gate.lifecycle?.preStop?.sleep?.seconds ?? 0;
+  const preStop = gate.lifecycle?.preStop;
+  const execSleep = preStop?.exec?.command;
+  const preStopS = preStop?.sleep?.seconds
+    ?? (execSleep?.length === 2 && /^(\/bin\/)?sleep$/.test(execSleep[0]) ? Number(execSleep[1]) : 0);
   assert.ok(preStopS > 0, `${id}: a preStop pause lets endpoints deregister before SIGTERM`);
   assert.ok(spec.terminationGracePeriodSeconds > preStopS + drainS,
     `${id}: terminationGracePeriodSeconds ${spec.terminationGracePeriodSeconds} > preStop ${preStopS} + drain ${drainS}`);
