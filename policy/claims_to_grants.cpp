@@ -31,7 +31,9 @@
 //   `t: ["all"]` is the table named "all": only `t: null` or no `t` means all
 //   tables (the "all" spelling belongs to the string form).
 // * A roles claim that is present counts as "roles present" even when none of its
-//   values is mapped: such a token gets no default_grants.
+//   values is mapped: such a token gets no default_grants. A null roles claim is
+//   absent (templates render "no role" as null); a null permissions claim is not:
+//   treating it as absent would widen an access level to all its actions.
 
 namespace gate::policy {
 
@@ -436,6 +438,12 @@ GrantsResult grants_from_claims(const json& claims, const ClaimMapping& mapping,
 
   // Rule 4: roles.
   const json* roles = mapping.roles_claim ? find_claim(claims, *mapping.roles_claim) : nullptr;
+  if (roles && roles->is_null()) {
+    // Claim templates render a missing value as null (Clerk's
+    // "{{user.public_metadata.role}}" for a user without a role): no role.
+    reasons.add("roles claim is null: treated as absent");
+    roles = nullptr;
+  }
   if (roles) add_role_grants(*roles, mapping, result.grants, reasons);
 
   // Rule 5: nothing of 2-4 present.

@@ -108,7 +108,7 @@ TEST_CASE("roles: a present roles claim with no mapped value grants nothing, not
 TEST_CASE("roles: wrong shapes refuse the whole roles claim, and never fall back to defaults") {
   auto mapping = role_table("role");
   mapping.default_grants = specs({"all:data_read"});
-  for (const json& bad : {json(1), json(true), json(nullptr), json{{"Admin", true}},
+  for (const json& bad : {json(1), json(true), json{{"Admin", true}},
                           json::array({"Admin", 1}), json::array({json::array({"Admin"})}),
                           json::array({json{{"name", "Admin"}}})}) {
     CAPTURE(bad.dump());
@@ -133,4 +133,13 @@ TEST_CASE("roles: no roles claim configured means role-looking claims are ignore
   ClaimMapping mapping = role_table("role");
   mapping.roles_claim.reset();
   CHECK(from_claims({{"role", "Admin"}}, mapping).grants.empty());
+}
+
+TEST_CASE("roles: a null roles claim is no role: default_grants apply") {
+  auto mapping = role_table("public_metadata.role");
+  mapping.default_grants = specs({"all:data_read"});
+  auto result = from_claims({{"public_metadata", {{"role", nullptr}}}}, mapping);
+  CHECK(grants_are(result, {"all:data_read"}));
+  // Null perm is refused, though: it must not widen an access level.
+  CHECK(from_claims({{"a", "rw"}, {"perm", nullptr}}).grants.empty());
 }
