@@ -73,10 +73,18 @@ asio::awaitable<void> exchange(Stream& stream, const HttpUrl& url, const FetchLi
   http::response_parser<http::string_body> parser;
   parser.header_limit(16 * 1024);
   parser.body_limit(limits.max_body_bytes);
-  co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-  // A TLS peer that closes without close_notify after a complete message is common
-  // and harmless: the parser knows the message is whole.
-  if (ec == ssl::error::stream_truncated && parser.is_done()) ec = {};
+  // Header first, and the length checked here: Boost 1.74's parser loses its own
+  // body_limit error when header and body arrive in one read (eager parsing).
+  co_await http::async_read_header(stream, buffer, parser,
+                                   asio::redirect_error(asio::use_awaitable, ec));
+  if (!ec && parser.content_length().value_or(0) > limits.max_body_bytes) ec = http::error::body_limit;
+  if (!ec && !parser.is_done()) {
+    co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    // A TLS peer that closes without close_notify after a complete message is
+    // common and harmless: the parser knows the message is whole.
+    if (ec == ssl::error::stream_truncated && parser.is_done()) ec = {};
+  }
+  if (!ec && parser.get().body().size() > limits.max_body_bytes) ec = http::error::body_limit;
   if (ec) {
     if (ec == http::error::body_limit) {
       hop.error = FetchError::body_too_large;
