@@ -1,6 +1,7 @@
 #pragma once
 // What one SQL statement needs in order to run (SPEC §6), as found by the
 // SqlAnalyzer: the (table, action) pairs it touches, or why it may never run.
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,5 +37,10 @@ struct StatementRequirements {
   bool transaction_control = false;  // BEGIN/COMMIT/ROLLBACK/SAVEPOINT/RELEASE
   bool changes_schema = false;       // DDL: the proxy refreshes its schema copy after it succeeds
 };
+
+// Every statement of one SQL text, in order: what the SqlAnalyzer answers for a
+// text. Shared (and cached) read-only once built.
+using Analysis = std::vector<StatementRequirements>;
+using SharedAnalysis = std::shared_ptr<const Analysis>;
 
 }  // namespace gate::policy

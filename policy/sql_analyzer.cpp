@@ -1,0 +1,348 @@
+#include "policy/sql_analyzer.hpp"
+
+#include <algorithm>
+#include <array>
+#include <climits>
+#include <unordered_map>
+
+#include "policy/authorizer_rules.hpp"
+#include "policy/sql_tokenizer.hpp"
+#include "policy/sqlite_connection.hpp"
+
+namespace gate::policy {
+
+namespace {
+
+constexpr std::array<std::string_view, 11> kShadowSuffixes{
+    "content", "segments", "segdir", "docsize", "stat",  // fts3/fts4
+    "data",    "idx",      "config",                     // fts5 (+content, docsize)
+    "node",    "rowid",    "parent",                     // rtree
+};
+
+bool has_replace_constraint(std::string_view create_sql) {
+  auto tokens = tokenize_sql(create_sql);
+  for (std::size_t i = 0; i + 1 < tokens.size(); ++i) {
+    if (tokens[i].is_word("CONFLICT") && tokens[i + 1].is_word("REPLACE")) return true;
+  }
+  return false;
+}
+
+bool is_create_virtual(std::string_view sql) {
+  auto tokens = tokenize_sql(sql.substr(0, std::min<std::size_t>(sql.size(), 64)));
+  return tokens.size() >= 2 && tokens[0].is_word("CREATE") && tokens[1].is_word("VIRTUAL");
+}
+
+// Runs a statement of our own to completion (passive recorder).
+void run_quietly(sqlite3* db, const std::string& sql) {
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) return;
+  SqliteStmt stmt(raw);
+  while (sqlite3_step(stmt.get()) == SQLITE_ROW) {
+  }
+}
+
+std::string quote_identifier(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+// One thread's private clone of a snapshot, with the lookups the rules need.
+struct SqlAnalyzer::Copy final : ObjectLookup {
+  SqliteDb db;
+  std::shared_ptr<const SchemaSnapshot> snapshot;
+  AuthorizerRecorder* recorder = nullptr;
+  std::array<SqliteStmt, 2> lookup_statements;  // main, temp
+  std::array<std::unordered_map<std::string, ObjectFacts>, 2> memo;
+
+  // Pitfall "virtual tables emit sqlite_master noise on first use per
+  // connection" (FTS5 even prepares a PRAGMA): touch each one, unrecorded. SQLite
+  // disconnects them whenever the schema changes, so this runs again after DDL is
+  // applied to the copy and after the batch savepoint is rolled back.
+  void warm_up(const PolicyConfig& config) {
+    auto mode = recorder->mode();
+    recorder->set_mode(AuthorizerRecorder::Mode::passive);
+    sqlite3* handle = db.get();
+    std::vector<std::string> warm{"SELECT * FROM json_each('[]')", "SELECT * FROM json_tree('[]')"};
+    for (const auto& pragma : config.allowed_pragmas) {
+      if (pragma_takes_table_argument(fold_identifier(pragma))) {
+        warm.push_back("SELECT * FROM pragma_" + fold_identifier(pragma) + "('sqlite_schema')");
+      }
+    }
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(handle, "SELECT name, sql FROM main.sqlite_schema WHERE type = 'table'", -1, &raw,
+                           nullptr) == SQLITE_OK) {
+      SqliteStmt list(raw);
+      while (sqlite3_step(list.get()) == SQLITE_ROW) {
+        auto* name = reinterpret_cast<const char*>(sqlite3_column_text(list.get(), 0));
+        auto* sql = reinterpret_cast<const char*>(sqlite3_column_text(list.get(), 1));
+        if (name && sql && is_create_virtual(sql)) {
+          warm.push_back("SELECT * FROM " + quote_identifier(name) + " LIMIT 0");
+        }
+      }
+    }
+    for (const auto& sql : warm) run_quietly(handle, sql);
+    recorder->set_mode(mode);
+  }
+
+  void forget_facts() {
+    memo[0].clear();
+    memo[1].clear();
+  }
+
+  const ObjectFacts& facts(std::string_view canonical_name, bool temp) override {
+    auto& cache = memo[temp ? 1 : 0];
+    std::string key(canonical_name);
+    if (auto it = cache.find(key); it != cache.end()) return it->second;
+    ObjectFacts facts = compute(key, temp);
+    return cache.emplace(std::move(key), std::move(facts)).first->second;
+  }
+
+  ObjectFacts compute(const std::string& name, bool temp) {
+    ObjectFacts out;
+    auto mode = recorder->mode();
+    recorder->set_mode(AuthorizerRecorder::Mode::passive);
+    sqlite3_stmt* stmt = lookup_statements[temp ? 1 : 0].get();
+    std::string type, table, sql;
+    if (stmt) {
+      sqlite3_bind_text(stmt, 1, name.data(), static_cast<int>(name.size()), SQLITE_TRANSIENT);
+      if (sqlite3_step(stmt) == SQLITE_ROW) {
+        out.exists = true;
+        auto text = [&](int col) {
+          auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, col));
+          return std::string(p ? p : "");
+        };
+        type = text(0);
+        table = text(1);
+        sql = text(2);
+      }
+      sqlite3_reset(stmt);
+      sqlite3_clear_bindings(stmt);
+    }
+    recorder->set_mode(mode);
+    if (!out.exists) return out;
+    const auto& stand_ins = snapshot->stand_in_virtual_tables();
+    if (type == "table") {
+      out.is_virtual = is_create_virtual(sql) ||
+                       (!temp && std::find(stand_ins.begin(), stand_ins.end(), name) != stand_ins.end());
+      out.replace_constraint = !out.is_virtual && has_replace_constraint(sql);
+      for (std::size_t cut = name.find('_'); cut != std::string::npos; cut = name.find('_', cut + 1)) {
+        std::string_view suffix = std::string_view(name).substr(cut + 1);
+        if (std::find(kShadowSuffixes.begin(), kShadowSuffixes.end(), suffix) == kShadowSuffixes.end())
+          continue;
+        std::string owner = name.substr(0, cut);
+        if (facts(owner, temp).is_virtual) {
+          out.shadow_owner = owner;
+          break;
+        }
+      }
+    } else if (type == "view") {
+      out.is_view = true;
+    } else if (type == "index") {
+      out.index_table = fold_identifier(table);
+    } else if (type == "trigger") {
+      out.trigger_uses_replace = mentions_replace_conflict(sql);
+    }
+    return out;
+  }
+};
+
+struct SqlAnalyzer::BatchState {
+  bool savepoint_open = false;
+  bool applied_ddl = false;
+};
+
+SqlAnalyzer::SqlAnalyzer(const SchemaSource& schema, PolicyConfig config, AnalyzerOptions options)
+    : schema_(schema),
+      config_(std::move(config)),
+      options_(options),
+      recorder_(config_),
+      cache_(options.cache_capacity, options.cache_max_sql_bytes) {}
+
+SqlAnalyzer::~SqlAnalyzer() = default;
+
+std::uint64_t SqlAnalyzer::schema_version() const {
+  return copy_ && copy_->snapshot ? copy_->snapshot->version() : 0;
+}
+
+void SqlAnalyzer::follow_schema() {
+  std::uint64_t generation = schema_.generation();
+  if (generation == seen_generation_ && copy_) return;
+  seen_generation_ = generation;
+  auto snapshot = schema_.current();
+  if (!snapshot) {
+    copy_.reset();
+    copy_error_ = "no schema snapshot published";
+    return;
+  }
+  if (copy_ && copy_->snapshot && copy_->snapshot->version() == snapshot->version()) return;
+
+  auto copy = std::make_unique<Copy>();
+  copy->db = snapshot->open_copy(copy_error_);
+  if (!copy->db) {
+    copy_.reset();
+    return;
+  }
+  copy_error_.clear();
+  copy->snapshot = std::move(snapshot);
+  copy->recorder = &recorder_;
+  sqlite3* db = copy->db.get();
+  recorder_.set_mode(AuthorizerRecorder::Mode::passive);
+  recorder_.install(db);
+
+  const char* lookups[2] = {
+      "SELECT type, tbl_name, sql FROM main.sqlite_schema WHERE name = ?1 COLLATE NOCASE LIMIT 1",
+      "SELECT type, tbl_name, sql FROM temp.sqlite_schema WHERE name = ?1 COLLATE NOCASE LIMIT 1",
+  };
+  for (int i = 0; i < 2; ++i) {
+    sqlite3_stmt* raw = nullptr;
+    sqlite3_prepare_v3(db, lookups[i], -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+    copy->lookup_statements[i].reset(raw);
+  }
+
+  copy->warm_up(config_);
+  copy_ = std::move(copy);
+}
+
+SharedAnalysis SqlAnalyzer::analyze(std::string_view sql) {
+  std::string_view one[1] = {sql};
+  return analyze_batch(one).front();
+}
+
+std::vector<SharedAnalysis> SqlAnalyzer::analyze_batch(std::span<const std::string_view> texts) {
+  follow_schema();
+  std::vector<SharedAnalysis> results;
+  results.reserve(texts.size());
+  if (!copy_) {
+    for (auto text : texts) {
+      StatementRequirements r;
+      r.sql = std::string(trim_whitespace(text));
+      r.parse_error = ParseError{"the gate has no schema copy to analyse against: " + copy_error_};
+      results.push_back(std::make_shared<const Analysis>(Analysis{std::move(r)}));
+    }
+    return results;
+  }
+  std::uint64_t version = copy_->snapshot->version();
+  BatchState batch;
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    bool more = i + 1 < texts.size();
+    // A cached result holds for a text analysed from the snapshot's own schema:
+    // not once earlier DDL of this batch changed the copy, and not for a DDL text
+    // that later texts need applied.
+    bool clean = !batch.applied_ddl;
+    if (clean) {
+      if (auto hit = cache_.find(version, texts[i])) {
+        bool hit_changes_schema = std::any_of(
+            hit->begin(), hit->end(), [](const StatementRequirements& s) { return s.changes_schema; });
+        if (!more || !hit_changes_schema) {
+          results.push_back(std::move(hit));
+          continue;
+        }
+      }
+    }
+    auto analysis = analyze_text(texts[i], batch, more);
+    if (clean) cache_.insert(version, texts[i], analysis);
+    results.push_back(std::move(analysis));
+  }
+  end_batch(batch);
+  return results;
+}
+
+SharedAnalysis SqlAnalyzer::analyze_text(std::string_view text, BatchState& batch, bool more_texts_follow) {
+  auto out = std::make_shared<Analysis>();
+  sqlite3* db = copy_->db.get();
+  // SQLite stops reading at a NUL byte, so text after one would never be analysed
+  // while an upstream that splits statements itself might run it: refuse it.
+  bool has_nul = text.find('\0') != std::string_view::npos;
+  if (text.size() > static_cast<std::size_t>(INT_MAX) || has_nul) {
+    StatementRequirements r;
+    r.sql = std::string(trim_whitespace(text.substr(0, std::min<std::size_t>(text.size(), 4096))));
+    r.parse_error = ParseError{has_nul ? "SQL text contains a NUL byte" : "SQL text too long"};
+    out->push_back(std::move(r));
+    return out;
+  }
+  const char* position = text.data();
+  const char* end = text.data() + text.size();
+  while (position < end) {
+    recorder_.begin_statement(
+        starts_with_pragma(std::string_view(position, static_cast<std::size_t>(end - position))));
+    sqlite3_stmt* raw = nullptr;
+    const char* tail = nullptr;
+    int rc = sqlite3_prepare_v2(db, position, static_cast<int>(end - position), &raw, &tail);
+    SqliteStmt statement(raw);
+    recorder_.set_mode(AuthorizerRecorder::Mode::passive);
+    if (rc != SQLITE_OK) {
+      // SQLite stops at the error, so where this statement ends is unknown: it and
+      // the rest of the text are reported together (the request is refused anyway).
+      StatementRequirements r;
+      r.sql =
+          std::string(trim_whitespace(std::string_view(position, static_cast<std::size_t>(end - position))));
+      if (recorder_.denial()) {
+        r.forbidden = *recorder_.denial();
+      } else {
+        r.parse_error = ParseError{sqlite3_errmsg(db)};
+      }
+      out->push_back(std::move(r));
+      break;
+    }
+    if (!tail || tail <= position) tail = end;
+    std::string_view statement_sql =
+        trim_whitespace(std::string_view(position, static_cast<std::size_t>(tail - position)));
+    position = tail;
+    if (!statement) continue;  // empty statement or only a comment
+
+    PreparedStatementInfo info{statement_sql, sqlite3_stmt_readonly(statement.get()) != 0};
+    StatementRequirements r = requirements_from_events(recorder_.events(), info, config_, *copy_);
+    bool later_statements =
+        more_texts_follow ||
+        !trim_whitespace(std::string_view(position, static_cast<std::size_t>(end - position))).empty();
+    if (later_statements && !r.forbidden && applies_to_schema_copy(recorder_.events())) {
+      apply_to_copy(statement.get(), batch);
+    }
+    out->push_back(std::move(r));
+  }
+  return out;
+}
+
+void SqlAnalyzer::apply_to_copy(sqlite3_stmt* statement, BatchState& batch) {
+  // The only user statement ever stepped: allowed DDL, on the schema-only copy,
+  // inside our savepoint, with ATTACH/load_extension still refused by the passive
+  // authorizer and a step budget. A CREATE TABLE AS SELECT reads empty tables.
+  sqlite3* db = copy_->db.get();
+  if (!batch.savepoint_open) {
+    if (!exec_sql(db, "SAVEPOINT libsql_gate_batch").empty()) return;
+    batch.savepoint_open = true;
+  }
+  struct Budget {
+    long remaining;
+  } budget{options_.ddl_step_budget / 1000 + 1};
+  sqlite3_progress_handler(
+      db, 1000, [](void* p) -> int { return --static_cast<Budget*>(p)->remaining < 0 ? 1 : 0; }, &budget);
+  while (sqlite3_step(statement) == SQLITE_ROW) {
+  }
+  sqlite3_reset(statement);
+  sqlite3_progress_handler(db, 0, nullptr, nullptr);
+  batch.applied_ddl = true;
+  copy_->forget_facts();
+  copy_->warm_up(config_);
+}
+
+void SqlAnalyzer::end_batch(BatchState& batch) {
+  if (!batch.savepoint_open) return;
+  sqlite3* db = copy_->db.get();
+  std::string error = exec_sql(db, "ROLLBACK TO libsql_gate_batch; RELEASE libsql_gate_batch;");
+  copy_->forget_facts();
+  if (!error.empty()) {
+    // The copy may now differ from the snapshot: drop it, the next call clones afresh.
+    copy_.reset();
+    return;
+  }
+  copy_->warm_up(config_);
+}
+
+}  // namespace gate::policy
