@@ -79,6 +79,7 @@ struct IssuerKeys::State : std::enable_shared_from_this<IssuerKeys::State> {
 
   // Read path.
   std::atomic<std::shared_ptr<const KeySet>> keys;
+  std::atomic<bool> has_keys{false};  // keys is non-null (never reset once set)
   std::atomic<std::int64_t> last_success_unix{0};
   std::atomic<std::uint64_t> removal_epoch{0};
   std::atomic<std::uint64_t> refresh_count{0};  // written under `control`
@@ -103,8 +104,11 @@ struct IssuerKeys::State : std::enable_shared_from_this<IssuerKeys::State> {
   std::string discovered_jwks_uri;
   std::mt19937_64 jitter;
 
+  // On every cached request: a plain atomic flag rather than loading the
+  // shared_ptr (libstdc++'s atomic<shared_ptr> takes a spin lock and bumps a
+  // reference count that all threads share).
   bool usable(std::int64_t now_unix) const {
-    if (!keys.load(std::memory_order_acquire)) return false;
+    if (!has_keys.load(std::memory_order_acquire)) return false;
     if (!is_url_source(config.key_source)) return true;
     return now_unix - last_success_unix.load(std::memory_order_acquire) <= config.max_stale_s;
   }
@@ -130,6 +134,7 @@ struct IssuerKeys::State : std::enable_shared_from_this<IssuerKeys::State> {
         });
     const std::size_t usable_count = set->usable_count();
     keys.store(std::move(set), std::memory_order_release);
+    has_keys.store(true, std::memory_order_release);
     // After the store: whoever sees the new epoch also sees the new set.
     if (removed) removal_epoch.fetch_add(1, std::memory_order_acq_rel);
     const std::int64_t now = unix_now();
