@@ -6,6 +6,7 @@
 #include <openssl/x509.h>
 
 #include "jwks/key_build.hpp"
+#include "jwks/verify_context_pool.hpp"
 
 namespace gate::jwks {
 
@@ -137,6 +138,7 @@ KeyParse key_from_public_pkey(ossl::Pkey pkey) {
   key.fingerprint = spki_fingerprint(pkey.get());
   if (key.fingerprint.empty()) return {std::nullopt, KeyError::key_build_failed};
   key.pkey = std::shared_ptr<EVP_PKEY>(pkey.release(), EvpPkeyFree{});
+  if (key.kty != KeyType::okp) key.contexts = std::make_shared<VerifyContextPool>(key.pkey);
   return {std::move(key), std::nullopt};
 }
 

@@ -47,6 +47,8 @@ enum class KeyError : std::uint8_t {
 
 std::string_view to_string(KeyError error);
 
+class VerifyContextPool;  // jwks/verify_context_pool.hpp (internal)
+
 struct EvpPkeyFree {
   void operator()(EVP_PKEY* key) const;
 };
@@ -63,6 +65,8 @@ struct Key {
   // material across JWKS refreshes (the token cache drops entries whose key left).
   std::string fingerprint;
   std::shared_ptr<EVP_PKEY> pkey;  // ready for EVP_DigestVerify; never mutated
+  // Reusable verification contexts for pkey (RS*/PS*/ES*), shared by copies of this Key.
+  std::shared_ptr<VerifyContextPool> contexts;
 
   bool usable_for_verify() const { return !unusable.has_value(); }
 };

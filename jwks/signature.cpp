@@ -1,9 +1,11 @@
 #include "jwks/signature.hpp"
 
 #include <openssl/ec.h>
+#include <openssl/err.h>
 
 #include "jwks/algorithm_params.hpp"
 #include "jwks/openssl_ptr.hpp"
+#include "jwks/verify_context_pool.hpp"
 
 namespace gate::jwks {
 
@@ -34,27 +36,52 @@ std::optional<std::string> jose_to_der(std::string_view sig, std::size_t compone
 
 }  // namespace
 
+namespace {
+
+// Ed25519 signs the message itself (no prehash), so it takes the one-shot DigestVerify.
+bool verify_ed25519(const Key& key, std::string_view signing_input, std::string_view signature) {
+  if (signature.size() != 64) return false;
+  ossl::MdCtx md(EVP_MD_CTX_new());
+  return md && EVP_DigestVerifyInit(md.get(), nullptr, nullptr, nullptr, key.pkey.get()) == 1 &&
+         EVP_DigestVerify(md.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+                          reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size()) == 1;
+}
+
+// RS*, PS*, ES*: hash once, then EVP_PKEY_verify with a pooled, pre-initialised context.
+bool verify_prehashed(Algorithm alg, const Key& key, std::string_view signing_input, std::string_view signature) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_len = 0;
+  if (EVP_Digest(signing_input.data(), signing_input.size(), digest, &digest_len, digest_for(alg), nullptr) != 1) {
+    return false;
+  }
+  if (!key.contexts) return false;
+  ossl::PkeyCtx ctx = key.contexts->acquire(alg);
+  if (!ctx) return false;
+  bool ok = EVP_PKEY_verify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+                            digest, digest_len) == 1;
+  key.contexts->release(alg, std::move(ctx));
+  return ok;
+}
+
+}  // namespace
+
 bool verify_signature(Algorithm alg, const Key& key, std::string_view signing_input, std::string_view signature) {
   if (!key.pkey || !key_fits_algorithm(key, alg)) return false;
 
-  std::string der;
-  if (std::size_t component = ec_component_bytes(alg)) {
-    auto converted = jose_to_der(signature, component);
-    if (!converted) return false;
-    der = std::move(*converted);
-    signature = der;
-  } else if (alg == Algorithm::EdDSA) {
-    if (signature.size() != 64) return false;
-  } else if (signature.size() != static_cast<std::size_t>(EVP_PKEY_get_size(key.pkey.get()))) {
-    return false;  // RSA: exactly the modulus length (RFC 8017 §8.2.2 step 1)
+  bool ok = false;
+  if (alg == Algorithm::EdDSA) {
+    ok = verify_ed25519(key, signing_input, signature);
+  } else if (std::size_t component = ec_component_bytes(alg)) {
+    auto der = jose_to_der(signature, component);
+    ok = der && verify_prehashed(alg, key, signing_input, *der);
+  } else if (signature.size() == static_cast<std::size_t>(EVP_PKEY_get_size(key.pkey.get()))) {
+    // RSA: exactly the modulus length (RFC 8017 §8.2.2 step 1).
+    ok = verify_prehashed(alg, key, signing_input, signature);
   }
-
-  ossl::MdCtx md(EVP_MD_CTX_new());
-  EVP_PKEY_CTX* pctx = nullptr;  // owned by md
-  if (!md || EVP_DigestVerifyInit(md.get(), &pctx, digest_for(alg), nullptr, key.pkey.get()) != 1) return false;
-  if (!set_rsa_padding(pctx, alg)) return false;
-  return EVP_DigestVerify(md.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
-                          reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size()) == 1;
+  // A failed verification leaves entries in this thread's OpenSSL error queue; TLS
+  // code on the same thread (the fetcher, the listener) must not mistake them for its own.
+  if (!ok) ERR_clear_error();
+  return ok;
 }
 
 }  // namespace gate::jwks
