@@ -108,7 +108,7 @@ ScopeCheck check_exact_scope(const json& claims, const char* claim,
   }
   if (it->get_ref<const std::string&>() != *configured) {
     return scope_failure(mismatch, std::string("token claim '") + claim +
-                                       "' is for another database; get a token for this one");
+                                       "' names a different database or group; get a token for this one");
   }
   return {};
 }
