@@ -1,0 +1,382 @@
+#include "proxy/hrana_json.hpp"
+
+#include <limits>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+namespace gate::proxy::hrana {
+
+using nlohmann::json;
+
+std::string_view to_string(RequestKind kind) {
+  switch (kind) {
+    case RequestKind::close: return "close";
+    case RequestKind::execute: return "execute";
+    case RequestKind::batch: return "batch";
+    case RequestKind::sequence: return "sequence";
+    case RequestKind::describe: return "describe";
+    case RequestKind::store_sql: return "store_sql";
+    case RequestKind::close_sql: return "close_sql";
+    case RequestKind::get_autocommit: return "get_autocommit";
+  }
+  return "unknown";
+}
+
+namespace {
+
+struct Invalid {
+  std::string message;
+};
+
+// Parses strictly: a duplicated key anywhere is an error, because the gate would
+// authorize one value while upstream might act on the other.
+std::optional<json> parse_strict(std::string_view body, std::string& error) {
+  std::vector<std::set<std::string>> keys_seen;
+  bool duplicate = false;
+  std::string duplicate_key;
+  auto callback = [&](int, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start: keys_seen.emplace_back(); break;
+      case json::parse_event_t::object_end: keys_seen.pop_back(); break;
+      case json::parse_event_t::key:
+        if (!keys_seen.empty() && !keys_seen.back().insert(parsed.get<std::string>()).second) {
+          duplicate = true;
+          duplicate_key = parsed.get<std::string>();
+        }
+        break;
+      default: break;
+    }
+    return true;
+  };
+  json value = json::parse(body.begin(), body.end(), callback, /*allow_exceptions=*/false);
+  if (value.is_discarded()) {
+    error = "body is not valid JSON";
+    return std::nullopt;
+  }
+  if (duplicate) {
+    error = "duplicate key \"" + duplicate_key + "\"";
+    return std::nullopt;
+  }
+  return value;
+}
+
+const json* member(const json& object, const char* name) {
+  auto it = object.find(name);
+  return it == object.end() ? nullptr : &*it;
+}
+
+bool absent_or_null(const json* value) { return value == nullptr || value->is_null(); }
+
+void require_object(const json& value, const std::string& path) {
+  if (!value.is_object()) throw Invalid{path + ": expected an object"};
+}
+
+std::int32_t as_int32(const json& value, const std::string& path) {
+  if (value.is_number_unsigned() &&
+      value.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max())) {
+    return static_cast<std::int32_t>(value.get<std::uint64_t>());
+  }
+  if (value.is_number_integer() && !value.is_number_unsigned()) {
+    const auto v = value.get<std::int64_t>();
+    if (v >= std::numeric_limits<std::int32_t>::min() && v <= std::numeric_limits<std::int32_t>::max()) {
+      return static_cast<std::int32_t>(v);
+    }
+  }
+  throw Invalid{path + ": expected a 32-bit integer"};
+}
+
+std::optional<std::string> optional_string(const json& object, const char* name, const std::string& path) {
+  const json* value = member(object, name);
+  if (absent_or_null(value)) return std::nullopt;
+  if (!value->is_string()) throw Invalid{path + "." + name + ": expected a string or null"};
+  return value->get<std::string>();
+}
+
+std::optional<std::int32_t> optional_int32(const json& object, const char* name, const std::string& path) {
+  const json* value = member(object, name);
+  if (absent_or_null(value)) return std::nullopt;
+  return as_int32(*value, path + "." + name);
+}
+
+// `sql` / `sql_id`, exactly one (Stmt, sequence, describe).
+SqlRef sql_ref(const json& object, const std::string& path) {
+  SqlRef ref{optional_string(object, "sql", path), optional_int32(object, "sql_id", path)};
+  if (ref.sql.has_value() == ref.sql_id.has_value()) {
+    throw Invalid{path + ": exactly one of sql and sql_id is required"};
+  }
+  return ref;
+}
+
+SqlRef stmt(const json& value, const std::string& path) {
+  require_object(value, path);
+  SqlRef ref = sql_ref(value, path);
+  if (const json* args = member(value, "args"); !absent_or_null(args) && !args->is_array()) {
+    throw Invalid{path + ".args: expected an array"};
+  }
+  if (const json* named = member(value, "named_args"); !absent_or_null(named)) {
+    if (!named->is_array()) throw Invalid{path + ".named_args: expected an array"};
+    for (std::size_t i = 0; i < named->size(); ++i) {
+      const json& arg = (*named)[i];
+      const std::string arg_path = path + ".named_args[" + std::to_string(i) + "]";
+      require_object(arg, arg_path);
+      const json* name = member(arg, "name");
+      if (name == nullptr || !name->is_string()) throw Invalid{arg_path + ".name: expected a string"};
+    }
+  }
+  if (const json* want = member(value, "want_rows"); !absent_or_null(want) && !want->is_boolean()) {
+    throw Invalid{path + ".want_rows: expected a boolean"};
+  }
+  return ref;
+}
+
+void batch_condition(const json& value, const std::string& path, int depth) {
+  // Conditions nest; a bound keeps a hostile body from recursing without limit.
+  if (depth > 64) throw Invalid{path + ": condition nested too deeply"};
+  require_object(value, path);
+  const json* type = member(value, "type");
+  if (type == nullptr || !type->is_string()) throw Invalid{path + ".type: expected a string"};
+  const std::string t = type->get<std::string>();
+  if (t == "ok" || t == "error") {
+    const json* step = member(value, "step");
+    if (step == nullptr || !step->is_number_unsigned()) throw Invalid{path + ".step: expected an unsigned integer"};
+  } else if (t == "not") {
+    const json* cond = member(value, "cond");
+    if (cond == nullptr) throw Invalid{path + ".cond: missing"};
+    batch_condition(*cond, path + ".cond", depth + 1);
+  } else if (t == "and" || t == "or") {
+    const json* conds = member(value, "conds");
+    if (conds == nullptr || !conds->is_array()) throw Invalid{path + ".conds: expected an array"};
+    for (std::size_t i = 0; i < conds->size(); ++i) {
+      batch_condition((*conds)[i], path + ".conds[" + std::to_string(i) + "]", depth + 1);
+    }
+  } else if (t != "is_autocommit") {
+    throw Invalid{path + ".type: unknown condition \"" + t + "\""};
+  }
+}
+
+std::vector<SqlRef> batch(const json& value, const std::string& path) {
+  require_object(value, path);
+  const json* steps = member(value, "steps");
+  if (steps == nullptr || !steps->is_array()) throw Invalid{path + ".steps: expected an array"};
+  std::vector<SqlRef> refs;
+  refs.reserve(steps->size());
+  for (std::size_t i = 0; i < steps->size(); ++i) {
+    const json& step = (*steps)[i];
+    const std::string step_path = path + ".steps[" + std::to_string(i) + "]";
+    require_object(step, step_path);
+    if (const json* cond = member(step, "condition"); !absent_or_null(cond)) {
+      batch_condition(*cond, step_path + ".condition", 0);
+    }
+    const json* s = member(step, "stmt");
+    if (s == nullptr) throw Invalid{step_path + ".stmt: missing"};
+    refs.push_back(stmt(*s, step_path + ".stmt"));
+  }
+  return refs;
+}
+
+std::optional<std::string> baton_of(const json& body) {
+  const json* baton = member(body, "baton");
+  if (absent_or_null(baton)) return std::nullopt;
+  if (!baton->is_string()) throw Invalid{"baton: expected a string or null"};
+  return baton->get<std::string>();
+}
+
+StreamRequest stream_request(const json& value, const std::string& path) {
+  require_object(value, path);
+  const json* type = member(value, "type");
+  if (type == nullptr || !type->is_string()) throw Invalid{path + ".type: expected a string"};
+  const std::string t = type->get<std::string>();
+  StreamRequest request;
+  if (t == "execute") {
+    request.kind = RequestKind::execute;
+    const json* s = member(value, "stmt");
+    if (s == nullptr) throw Invalid{path + ".stmt: missing"};
+    request.statements.push_back(stmt(*s, path + ".stmt"));
+  } else if (t == "batch") {
+    request.kind = RequestKind::batch;
+    const json* b = member(value, "batch");
+    if (b == nullptr) throw Invalid{path + ".batch: missing"};
+    request.statements = batch(*b, path + ".batch");
+  } else if (t == "sequence" || t == "describe") {
+    request.kind = t == "sequence" ? RequestKind::sequence : RequestKind::describe;
+    request.statements.push_back(sql_ref(value, path));
+  } else if (t == "store_sql") {
+    request.kind = RequestKind::store_sql;
+    const json* id = member(value, "sql_id");
+    if (id == nullptr) throw Invalid{path + ".sql_id: missing"};
+    request.sql_id = as_int32(*id, path + ".sql_id");
+    const json* sql = member(value, "sql");
+    if (sql == nullptr || !sql->is_string()) throw Invalid{path + ".sql: expected a string"};
+    request.stored_sql = sql->get<std::string>();
+  } else if (t == "close_sql") {
+    request.kind = RequestKind::close_sql;
+    const json* id = member(value, "sql_id");
+    if (id == nullptr) throw Invalid{path + ".sql_id: missing"};
+    request.sql_id = as_int32(*id, path + ".sql_id");
+  } else if (t == "close") {
+    request.kind = RequestKind::close;
+  } else if (t == "get_autocommit") {
+    request.kind = RequestKind::get_autocommit;
+  } else {
+    throw Invalid{path + ".type: unknown request type \"" + t + "\""};
+  }
+  return request;
+}
+
+}  // namespace
+
+PipelineDecode decode_pipeline(std::string_view body) {
+  std::string parse_error;
+  auto value = parse_strict(body, parse_error);
+  if (!value) return {std::nullopt, DecodeError{parse_error}};
+  try {
+    require_object(*value, "body");
+    PipelineRequest pipeline;
+    pipeline.baton = baton_of(*value);
+    const json* requests = member(*value, "requests");
+    if (requests == nullptr || !requests->is_array()) throw Invalid{"requests: expected an array"};
+    pipeline.requests.reserve(requests->size());
+    for (std::size_t i = 0; i < requests->size(); ++i) {
+      pipeline.requests.push_back(stream_request((*requests)[i], "requests[" + std::to_string(i) + "]"));
+    }
+    return {std::move(pipeline), std::nullopt};
+  } catch (const Invalid& invalid) {
+    return {std::nullopt, DecodeError{invalid.message}};
+  }
+}
+
+CursorDecode decode_cursor(std::string_view body) {
+  std::string parse_error;
+  auto value = parse_strict(body, parse_error);
+  if (!value) return {std::nullopt, DecodeError{parse_error}};
+  try {
+    require_object(*value, "body");
+    CursorRequest cursor;
+    cursor.baton = baton_of(*value);
+    const json* b = member(*value, "batch");
+    if (b == nullptr) throw Invalid{"batch: missing"};
+    cursor.steps = batch(*b, "batch");
+    return {std::move(cursor), std::nullopt};
+  } catch (const Invalid& invalid) {
+    return {std::nullopt, DecodeError{invalid.message}};
+  }
+}
+
+namespace {
+
+void resolve_refs(const std::vector<SqlRef>& refs, const StoredSql& stored, RequestStatements& out) {
+  for (const SqlRef& ref : refs) {
+    if (ref.sql) {
+      out.sqls.push_back(*ref.sql);
+      continue;
+    }
+    auto it = stored.find(*ref.sql_id);
+    if (it == stored.end()) {
+      out.unresolved = Error{"SQL text " + std::to_string(*ref.sql_id) + " is not stored on this stream",
+                             "SQL_NOT_FOUND"};
+      return;
+    }
+    out.sqls.push_back(it->second);
+  }
+}
+
+}  // namespace
+
+std::vector<RequestStatements> resolve(const PipelineRequest& pipeline, const StoredSql& stored) {
+  StoredSql texts = stored;
+  std::vector<RequestStatements> out;
+  out.reserve(pipeline.requests.size());
+  for (std::size_t i = 0; i < pipeline.requests.size(); ++i) {
+    const StreamRequest& request = pipeline.requests[i];
+    RequestStatements statements;
+    statements.index = i;
+    statements.kind = request.kind;
+    switch (request.kind) {
+      case RequestKind::store_sql: texts[*request.sql_id] = request.stored_sql; break;
+      case RequestKind::close_sql: texts.erase(*request.sql_id); break;
+      default: resolve_refs(request.statements, texts, statements); break;
+    }
+    out.push_back(std::move(statements));
+  }
+  return out;
+}
+
+std::vector<RequestStatements> resolve(const CursorRequest& cursor, const StoredSql& stored) {
+  std::vector<RequestStatements> out;
+  out.reserve(cursor.steps.size());
+  for (std::size_t i = 0; i < cursor.steps.size(); ++i) {
+    RequestStatements statements;
+    statements.index = i;
+    statements.kind = RequestKind::execute;
+    resolve_refs({cursor.steps[i]}, stored, statements);
+    out.push_back(std::move(statements));
+  }
+  return out;
+}
+
+StoredSql apply_stored_sql(const PipelineRequest& pipeline, const std::vector<bool>& ok, StoredSql stored) {
+  for (std::size_t i = 0; i < pipeline.requests.size() && i < ok.size(); ++i) {
+    if (!ok[i]) continue;
+    const StreamRequest& request = pipeline.requests[i];
+    if (request.kind == RequestKind::store_sql) stored[*request.sql_id] = request.stored_sql;
+    if (request.kind == RequestKind::close_sql) stored.erase(*request.sql_id);
+  }
+  return stored;
+}
+
+namespace {
+
+json error_json(const Error& error) { return json{{"message", error.message}, {"code", error.code}}; }
+
+json nullable(const std::optional<std::string>& value) { return value ? json(*value) : json(nullptr); }
+
+}  // namespace
+
+std::string pipeline_denial_body(std::size_t request_count, std::size_t denied_index, const Error& denial,
+                                 const std::optional<std::string>& baton,
+                                 const std::optional<std::string>& base_url) {
+  json results = json::array();
+  const Error not_executed{"not executed: request " + std::to_string(denied_index) + " was denied", denial.code};
+  for (std::size_t i = 0; i < request_count; ++i) {
+    results.push_back(json{{"type", "error"}, {"error", error_json(i == denied_index ? denial : not_executed)}});
+  }
+  json body{{"baton", nullable(baton)}, {"base_url", nullable(base_url)}, {"results", std::move(results)}};
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string cursor_denial_body(const Error& denial, const std::optional<std::string>& baton,
+                               const std::optional<std::string>& base_url) {
+  json head{{"baton", nullable(baton)}, {"base_url", nullable(base_url)}};
+  json entry{{"type", "error"}, {"error", error_json(denial)}};
+  return head.dump() + "\n" + entry.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+std::optional<RewrittenResponse> rewrite_pipeline_response(std::string_view upstream_body,
+                                                           const std::optional<std::string>& base_url) {
+  json body = json::parse(upstream_body.begin(), upstream_body.end(), nullptr, false);
+  if (body.is_discarded() || !body.is_object()) return std::nullopt;
+  RewrittenResponse out;
+  if (auto it = body.find("baton"); it != body.end() && it->is_string()) out.view.baton = it->get<std::string>();
+  if (auto it = body.find("results"); it != body.end() && it->is_array()) {
+    for (const json& result : *it) {
+      out.view.ok.push_back(result.is_object() && result.value("type", "") == "ok");
+    }
+  }
+  body["base_url"] = nullable(base_url);
+  out.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return out;
+}
+
+std::optional<RewrittenCursorHead> rewrite_cursor_head(std::string_view first_line,
+                                                       const std::optional<std::string>& base_url) {
+  json head = json::parse(first_line.begin(), first_line.end(), nullptr, false);
+  if (head.is_discarded() || !head.is_object()) return std::nullopt;
+  RewrittenCursorHead out;
+  if (auto it = head.find("baton"); it != head.end() && it->is_string()) out.baton = it->get<std::string>();
+  head["base_url"] = nullable(base_url);
+  out.line = head.dump(-1, ' ', false, json::error_handler_t::replace);
+  return out;
+}
+
+}  // namespace gate::proxy::hrana
