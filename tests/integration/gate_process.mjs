@@ -1,0 +1,109 @@
+// Starts the real libsql-gate binary for integration tests: writes a config
+// (SPEC §2) into a temporary directory, runs `serve`, and reads the ports from
+// its `listening` log line. The binary comes from LIBSQL_GATE_BIN (default
+// build/proxy/libsql-gate relative to the repository root).
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createInterface } from "node:readline";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+export const gateBinary = resolve(root, process.env.LIBSQL_GATE_BIN ?? "build/proxy/libsql-gate");
+
+// A static Ed25519 JWKS: enough for the config to name an issuer.
+const DEV_JWKS = {
+  keys: [{ kty: "OKP", crv: "Ed25519", kid: "k1", alg: "EdDSA", x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo" }],
+};
+
+export function gateConfig({ upstreamUrl, limits = {}, logging = {}, publicUrl = null }) {
+  const lines = [
+    'listen: "127.0.0.1:0"',
+    'admin_listen: "127.0.0.1:0"',
+    `public_url: ${publicUrl === null ? "null" : JSON.stringify(publicUrl)}`,
+    "upstream:",
+    `  url: ${JSON.stringify(upstreamUrl)}`,
+    "  timeout_ms: 5000",
+    "issuers:",
+    "  - name: dev",
+    '    issuer: "https://dev.example"',
+    "    jwks_file: jwks.json",
+    "    algorithms: [EdDSA]",
+    "limits:",
+    ...Object.entries({ idle_timeout_ms: 2000, drain_timeout_ms: 3000, ...limits }).map(([k, v]) => `  ${k}: ${v}`),
+    "logging:",
+    ...Object.entries({ level: "info", ...logging }).map(([k, v]) => `  ${k}: ${v}`),
+  ];
+  return lines.join("\n") + "\n";
+}
+
+export async function startGate(configText) {
+  const dir = mkdtempSync(join(tmpdir(), "libsql-gate-it-"));
+  writeFileSync(join(dir, "jwks.json"), JSON.stringify(DEV_JWKS));
+  const configPath = join(dir, "gate.yaml");
+  writeFileSync(configPath, configText);
+  const child = spawn(gateBinary, ["serve", "--config", configPath], { stdio: ["ignore", "pipe", "pipe"] });
+  const logs = [];
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += d));
+  const exited = new Promise((res) => child.on("exit", (code, signal) => res({ code, signal })));
+  const waiters = [];
+  createInterface({ input: child.stdout }).on("line", (line) => {
+    let record;
+    try { record = JSON.parse(line); } catch { record = { raw: line }; }
+    logs.push(record);
+    for (const w of [...waiters]) {
+      if (w.predicate(record)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(record);
+      }
+    }
+  });
+  const waitForLog = (predicate, timeoutMs = 5000) => {
+    const found = logs.find(predicate);
+    if (found) return Promise.resolve(found);
+    return new Promise((res, rej) => {
+      const w = { predicate, resolve: (r) => { clearTimeout(timer); res(r); } };
+      const timer = setTimeout(() => {
+        waiters.splice(waiters.indexOf(w), 1);
+        rej(new Error(`log line not seen; stderr: ${stderr}; logs: ${JSON.stringify(logs.slice(-5))}`));
+      }, timeoutMs);
+      waiters.push(w);
+    });
+  };
+  const listening = await Promise.race([
+    waitForLog((r) => r.msg === "listening"),
+    exited.then(({ code }) => { throw new Error(`gate exited ${code} before listening: ${stderr}`); }),
+  ]);
+  return {
+    url: `http://${listening.listen}`,
+    admin: `http://${listening.admin}`,
+    dir,
+    configPath,
+    child,
+    logs,
+    exited,
+    waitForLog,
+    stderr: () => stderr,
+    writeConfig: (text) => writeFileSync(configPath, text),
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      const result = await exited;
+      rmSync(dir, { recursive: true, force: true });
+      return result;
+    },
+  };
+}
+
+// Runs `serve` expecting it to refuse to start.
+export function runGate(args, env = {}) {
+  return new Promise((res) => {
+    const child = spawn(gateBinary, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("exit", (code) => res({ code, stdout, stderr }));
+  });
+}
