@@ -15,6 +15,9 @@
 // Threading: authenticate*() and readiness() may be called from any thread at once.
 // start()/stop() from one thread. authenticate() must be awaited on a
 // single-threaded io_context or a strand (see IssuerKeys::wait_for_refresh).
+// Lifetime: stop() (or destroy) the Authenticator before destroying the
+// io_contexts it was started on or awaited on; its refresh loops and waiters live
+// there.
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp needs std::exchange (see common/asio.hpp)
 
 #include <boost/asio/any_io_executor.hpp>

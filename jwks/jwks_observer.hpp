@@ -20,8 +20,9 @@ class JwksObserver {
  public:
   virtual ~JwksObserver() = default;
 
-  // One key-source fetch finished: result is "ok" or a FetchOutcome label
-  // (libsql_gate_jwks_fetches_total{issuer,result}).
+  // One refresh attempt (discovery + JWKS, or a file read) finished: result is "ok",
+  // a FetchError label (e.g. "timeout", "http_status") or a RefreshOutcome label
+  // (e.g. "jwks_no_usable_key") (libsql_gate_jwks_fetches_total{issuer,result}).
   virtual void on_fetch(std::string_view issuer, std::string_view result) = 0;
   // A new key set was published with `count` usable keys (libsql_gate_jwks_keys{issuer}).
   virtual void on_keys(std::string_view issuer, std::size_t count) = 0;
