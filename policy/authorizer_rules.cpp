@@ -57,7 +57,8 @@ bool is_drop_of_named_object(int code) {
 }
 
 std::string_view first_keyword(std::string_view sql) {
-  for (const auto& token : tokenize_sql(sql)) {
+  for (const auto& token : tokenize_sql(sql, 8)) {
+    if (token.is_word("EXPLAIN") || token.is_word("QUERY") || token.is_word("PLAN")) continue;
     if (token.kind == SqlTokenKind::word) return token.text;
     if (!token.is(';')) break;
   }
@@ -169,6 +170,7 @@ void table_valued_pragma(RequirementBuilder& builder, std::string_view eponymous
       continue;
     }
     std::string table = normalize_table_name(tokens[i + 2].text);
+    if (table.empty()) continue;  // pragma_table_info('') lists nothing
     if (pragma == "index_info" || pragma == "index_xinfo") {
       const ObjectFacts& facts = lookup.facts(table, false);
       if (!facts.index_table.empty()) table = facts.index_table;
@@ -328,7 +330,7 @@ StatementRequirements requirements_from_events(std::span<const AuthorizerEvent> 
       }
       case SQLITE_PRAGMA: {
         // Only allowed, table-argument pragmas get here (authorizer_recorder denies the rest).
-        if (!e.has_arg2) break;  // `PRAGMA table_info` with no table lists nothing
+        if (!e.has_arg2 || e.arg2.empty()) break;  // `PRAGMA table_info` with no table lists nothing
         std::string pragma = fold_identifier(e.arg1);
         std::string table = fold_identifier(e.arg2);
         if (pragma == "index_info" || pragma == "index_xinfo") {

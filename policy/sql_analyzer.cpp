@@ -210,8 +210,19 @@ void SqlAnalyzer::follow_schema() {
 }
 
 SharedAnalysis SqlAnalyzer::analyze(std::string_view sql) {
-  std::string_view one[1] = {sql};
-  return analyze_batch(one).front();
+  // The hot path: one generation check and one cache probe, no allocation.
+  follow_schema();
+  if (!copy_) {
+    std::string_view one[1] = {sql};
+    return analyze_batch(one).front();
+  }
+  std::uint64_t version = copy_->snapshot->version();
+  if (auto hit = cache_.find(version, sql)) return hit;
+  BatchState batch;
+  auto analysis = analyze_text(sql, batch, false);
+  cache_.insert(version, sql, analysis);
+  end_batch(batch);
+  return analysis;
 }
 
 std::vector<SharedAnalysis> SqlAnalyzer::analyze_batch(std::span<const std::string_view> texts) {
