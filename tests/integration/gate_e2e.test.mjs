@@ -1,0 +1,164 @@
+// Allowed and denied traffic end to end (SPEC §3, §4): real tokens from
+// `libsql-gate keygen`/`mint`, the real binary, the test upstream. Skipped while
+// the gate still runs its fail-closed guard (jwks/ and policy/ not wired yet):
+// /readyz then names "authentication not configured".
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execFileSync } from "node:child_process";
+import { startUpstream } from "../upstream/server.mjs";
+import { pipeline, cursor, exec } from "../upstream/test_support.mjs";
+import { startGate, gateConfig, gateBinary } from "./gate_process.mjs";
+
+const ISSUER = "https://dev.example";
+let dir;
+let upstream;
+let gate;
+let wired = false;
+const tokens = {};
+
+function mint(sub, perms) {
+  const args = ["mint", "--key", join(dir, "keys", "private.pem"), "--kid", "k1", "--iss", ISSUER, "--sub", sub, "--ttl", "15m"];
+  for (const p of perms) args.push("--perm", p);
+  return execFileSync(gateBinary, args, { encoding: "utf8" }).trim();
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "libsql-gate-e2e-"));
+  execFileSync(gateBinary, ["keygen", "--alg", "EdDSA", "--kid", "k1", "--out", join(dir, "keys")]);
+  writeFileSync(join(dir, "schema.sql"),
+    "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\nCREATE TABLE secrets (id INTEGER PRIMARY KEY, value TEXT);\n");
+  writeFileSync(join(dir, "seed.sql"), "INSERT INTO notes (body) VALUES ('hello');\nINSERT INTO secrets (value) VALUES ('s3cr3t');\n");
+  // The upstream advertises an internal base_url: the gate must never pass it on.
+  upstream = await startUpstream({ schema: join(dir, "schema.sql"), seed: join(dir, "seed.sql"), baseUrl: "http://10.9.8.7:8080" });
+  const config = gateConfig({ upstreamUrl: upstream.url })
+    .replace("jwks_file: jwks.json", `jwks_file: ${JSON.stringify(join(dir, "keys", "jwks.json"))}`);
+  gate = await startGate(config);
+  const ready = await (await fetch(gate.admin + "/readyz")).json();
+  wired = !(ready.missing ?? []).some((m) => /authentication not configured/.test(m));
+  tokens.alice = mint("alice", ["notes:data_read,data_add,data_update,data_delete"]);
+  tokens.bob = mint("bob", ["notes:data_read"]);
+});
+
+after(async () => {
+  await gate?.stop();
+  await upstream?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const auth = (who) => ({ authorization: `Bearer ${tokens[who]}` });
+const pipelinesReceived = () => upstream.received.filter((r) => r.path.endsWith("/pipeline") || r.path.endsWith("/cursor"));
+const withoutTiming = (results) => JSON.parse(JSON.stringify(results, (k, v) => (k === "query_duration_ms" ? undefined : v)));
+
+function e2e(name, fn) {
+  test(name, async (t) => {
+    if (!wired) return t.skip("authentication not wired into the gate yet");
+    await fn(t);
+  });
+}
+
+e2e("an allowed pipeline answers exactly as upstream does, base_url withheld", async () => {
+  const body = { baton: null, requests: [exec("SELECT id, body FROM notes ORDER BY id"), { type: "close" }] };
+  const direct = await pipeline(upstream.url, body);
+  const viaGate = await pipeline(gate.url, body, { headers: auth("alice") });
+  assert.equal(viaGate.status, 200);
+  assert.deepEqual(withoutTiming(viaGate.json.results), withoutTiming(direct.json.results));
+  assert.equal(viaGate.json.base_url, null);
+  assert.ok(!viaGate.text.includes("10.9.8.7"));
+});
+
+e2e("a denied statement: nothing reaches upstream, every result is an error", async () => {
+  upstream.reset();
+  const res = await pipeline(gate.url, {
+    baton: null, requests: [exec("SELECT 1"), exec("SELECT value FROM secrets"), exec("SELECT 2")],
+  }, { headers: auth("alice") });
+  assert.equal(res.status, 200);
+  assert.deepEqual(pipelinesReceived(), []);
+  assert.equal(res.json.results.length, 3);
+  for (const r of res.json.results) assert.equal(r.type, "error");
+  assert.equal(res.json.results[1].error.code, "SQLITE_AUTH");
+  assert.match(res.json.results[1].error.message, /secrets/);
+  assert.match(res.json.results[0].error.message, /not executed: request 1 was denied/);
+});
+
+e2e("denied inside a transaction: the stream stays usable and the client rolls back", async () => {
+  const opened = await pipeline(gate.url, { baton: null, requests: [exec("BEGIN"), exec("INSERT INTO notes (body) VALUES ('tx')")] },
+                                { headers: auth("alice") });
+  assert.equal(opened.status, 200);
+  const baton = opened.json.baton;
+  assert.equal(typeof baton, "string");
+  upstream.reset();
+  const denied = await pipeline(gate.url, { baton, requests: [exec("DELETE FROM secrets")] }, { headers: auth("alice") });
+  assert.equal(denied.status, 200);
+  assert.equal(denied.json.baton, baton, "nothing went upstream: the client's baton is still current");
+  assert.deepEqual(pipelinesReceived(), []);
+  const rolledBack = await pipeline(gate.url, { baton, requests: [exec("ROLLBACK"), { type: "close" }] }, { headers: auth("alice") });
+  assert.equal(rolledBack.status, 200);
+  assert.deepEqual(rolledBack.json.results.map((r) => r.type), ["ok", "ok"]);
+  const count = await pipeline(gate.url, { baton: null, requests: [exec("SELECT count(*) FROM notes WHERE body = 'tx'")] },
+                               { headers: auth("alice") });
+  assert.equal(count.json.results[0].response.result.rows[0][0].value, "0");
+});
+
+e2e("another principal's baton and forged batons are STREAM_EXPIRED before upstream", async () => {
+  const opened = await pipeline(gate.url, { baton: null, requests: [exec("SELECT 1")] }, { headers: auth("alice") });
+  const baton = opened.json.baton;
+  upstream.reset();
+  for (const [who, b] of [["bob", baton], ["alice", "Zm9yZ2Vk"], ["alice", baton + "x"]]) {
+    const res = await pipeline(gate.url, { baton: b, requests: [exec("SELECT 1")] }, { headers: auth(who) });
+    assert.equal(res.status, 400, `${who} ${b}`);
+    assert.equal(res.json.code, "STREAM_EXPIRED");
+  }
+  assert.deepEqual(pipelinesReceived(), []);
+  // The owner can still use it.
+  const mine = await pipeline(gate.url, { baton, requests: [{ type: "close" }] }, { headers: auth("alice") });
+  assert.equal(mine.status, 200);
+});
+
+e2e("store_sql texts are authorized when executed by sql_id", async () => {
+  const stored = await pipeline(gate.url, {
+    baton: null,
+    requests: [{ type: "store_sql", sql_id: 1, sql: "SELECT body FROM notes" }, { type: "store_sql", sql_id: 2, sql: "SELECT value FROM secrets" }],
+  }, { headers: auth("alice") });
+  assert.equal(stored.status, 200);
+  const baton = stored.json.baton;
+  const allowed = await pipeline(gate.url, { baton, requests: [{ type: "execute", stmt: { sql_id: 1 } }] }, { headers: auth("alice") });
+  assert.equal(allowed.json.results[0].type, "ok");
+  const denied = await pipeline(gate.url, { baton: allowed.json.baton, requests: [{ type: "execute", stmt: { sql_id: 2 } }] },
+                                { headers: auth("alice") });
+  assert.equal(denied.json.results[0].type, "error");
+  assert.equal(denied.json.results[0].error.code, "SQLITE_AUTH");
+});
+
+e2e("cursor: allowed lines match upstream; denied is a head line and an error entry", async () => {
+  const body = { baton: null, batch: { steps: [{ stmt: { sql: "SELECT id, body FROM notes ORDER BY id" } }] } };
+  const direct = await cursor(upstream.url, body);
+  const viaGate = await cursor(gate.url, body, auth("alice"));
+  assert.equal(viaGate.status, 200);
+  assert.equal(viaGate.lines[0].base_url, null);
+  assert.deepEqual(withoutTiming(viaGate.lines.slice(1)), withoutTiming(direct.lines.slice(1)));
+  upstream.reset();
+  const denied = await cursor(gate.url, { baton: null, batch: { steps: [{ stmt: { sql: "SELECT * FROM secrets" } }] } }, auth("alice"));
+  assert.equal(denied.status, 200);
+  assert.deepEqual(pipelinesReceived(), []);
+  assert.equal(denied.lines.length, 2);
+  assert.equal(denied.lines[1].type, "error");
+  assert.equal(denied.lines[1].error.code, "SQLITE_AUTH");
+});
+
+e2e("a token signed by another key is 401 AUTH_JWT_INVALID", async () => {
+  const other = mkdtempSync(join(tmpdir(), "libsql-gate-e2e-other-"));
+  try {
+    execFileSync(gateBinary, ["keygen", "--alg", "EdDSA", "--kid", "k1", "--out", other]);
+    const forged = execFileSync(gateBinary, ["mint", "--key", join(other, "private.pem"), "--kid", "k1", "--iss", ISSUER, "--sub", "mallory",
+                                             "--perm", "all:data_read"], { encoding: "utf8" }).trim();
+    const res = await pipeline(gate.url, { baton: null, requests: [exec("SELECT 1")] }, { headers: { authorization: `Bearer ${forged}` } });
+    assert.equal(res.status, 401);
+    assert.equal(res.headers.get("www-authenticate"), 'Bearer error="invalid_token"');
+    assert.equal(res.json.code, "AUTH_JWT_INVALID");
+  } finally {
+    rmSync(other, { recursive: true, force: true });
+  }
+});
