@@ -1,0 +1,1 @@
+SELECT * FROM json_tree('{"a":[1]}')

@@ -1,0 +1,1 @@
+SELECT secret FROM secret_view WHERE id = 1

@@ -1,0 +1,1 @@
+SELECT * FROM users WHERE load_extension('x') IS NULL

@@ -1,0 +1,1 @@
+BEGIN; INSERT INTO users(name) VALUES ('a'); COMMIT

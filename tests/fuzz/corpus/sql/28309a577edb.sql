@@ -1,0 +1,1 @@
+SELECT value FROM json_each((SELECT secret FROM secrets WHERE id = 1))

@@ -1,0 +1,1 @@
+DELETE FROM secrets WHERE user_id IN (SELECT id FROM users)

@@ -1,0 +1,1 @@
+REINDEX comments_user

@@ -1,0 +1,1 @@
+CREATE VIRTUAL TABLE d2 USING fts5(a, b)

@@ -1,0 +1,1 @@
+SELECT "Value" FROM [mixed case]

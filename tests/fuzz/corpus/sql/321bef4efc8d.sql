@@ -1,0 +1,1 @@
+SELECT id FROM users EXCEPT SELECT user_id FROM comments

@@ -1,0 +1,1 @@
+UPDATE OR REPLACE users SET email = 'x'

@@ -1,0 +1,1 @@
+CREATE INDEX temp.i ON users(name)

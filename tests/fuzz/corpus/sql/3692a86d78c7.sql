@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX IF NOT EXISTS s_u ON secrets(user_id)

@@ -1,0 +1,1 @@
+CREATE TABLE main.T2(a)

@@ -1,0 +1,1 @@
+CREATE VIEW sv2 AS SELECT * FROM secret_view; SELECT count(*) FROM sv2

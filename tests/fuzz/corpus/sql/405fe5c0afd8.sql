@@ -1,0 +1,1 @@
+SELECT * FROM (SELECT id FROM users) AS u JOIN (SELECT user_id FROM secrets) s ON s.user_id = u.id

@@ -1,0 +1,1 @@
+INSERT INTO child(parent_id) VALUES (1)

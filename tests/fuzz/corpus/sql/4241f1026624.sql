@@ -1,0 +1,1 @@
+UPDATE users SET name = s.secret FROM secrets s WHERE s.user_id = users.id

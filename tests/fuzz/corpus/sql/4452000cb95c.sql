@@ -1,0 +1,1 @@
+SELECT replace('abc', 'b', 'c')

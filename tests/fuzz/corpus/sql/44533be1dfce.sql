@@ -1,0 +1,1 @@
+SELECT 1; ATTACH 'x' AS y; SELECT 2

@@ -1,0 +1,1 @@
+SELECT * FROM pragma_index_info('comments_user')

@@ -1,0 +1,1 @@
+CREATE TABLE t(a REFERENCES users(id))

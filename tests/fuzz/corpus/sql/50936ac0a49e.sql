@@ -1,0 +1,1 @@
+CREATE TRIGGER tr AFTER INSERT ON audit_log BEGIN SELECT load_extension('x'); END; INSERT INTO audit_log(what) VALUES (1)

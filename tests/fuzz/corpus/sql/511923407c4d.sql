@@ -1,0 +1,1 @@
+WITH v AS (SELECT * FROM secrets) SELECT * FROM v

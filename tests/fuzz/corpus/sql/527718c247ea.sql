@@ -1,0 +1,1 @@
+INSERT INTO comments(user_id, body) VALUES (1, 'hi')

@@ -1,0 +1,1 @@
+ALTER TABLE Main.Users ADD COLUMN x

@@ -1,0 +1,1 @@
+UPDATE users SET name = (SELECT secret FROM secrets LIMIT 1)

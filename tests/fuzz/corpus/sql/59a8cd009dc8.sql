@@ -1,0 +1,1 @@
+INSERT INTO docs(title, body) VALUES ('a', 'b')

@@ -1,0 +1,1 @@
+insert into USERS(name) values ('a')

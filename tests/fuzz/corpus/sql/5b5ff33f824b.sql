@@ -1,0 +1,1 @@
+SELECT "a;b" FROM (SELECT 1 AS "a;b"); DELETE FROM secrets

@@ -1,0 +1,1 @@
+SELECT name, count(*) FROM users GROUP BY name HAVING count(*) > 1

@@ -1,0 +1,1 @@
+UPDATE settings SET key = 'x'

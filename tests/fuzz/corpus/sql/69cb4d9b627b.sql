@@ -1,0 +1,1 @@
+SELECT p.name FROM users, pragma_table_info(users.name) AS p

@@ -1,0 +1,1 @@
+UPDATE OR IGNORE users SET email = 'x'

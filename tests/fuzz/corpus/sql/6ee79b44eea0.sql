@@ -1,0 +1,1 @@
+CREATE TABLE temp.t(a)

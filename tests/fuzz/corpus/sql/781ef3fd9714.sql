@@ -1,0 +1,1 @@
+SELECT u.name, c.body FROM users u JOIN comments c ON c.user_id = u.id

@@ -1,0 +1,1 @@
+CREATE VIEW bad AS SELECT fts3_tokenizer('simple'); SELECT * FROM bad

@@ -1,0 +1,1 @@
+INSERT OR FAIL INTO users(name) VALUES ('a')

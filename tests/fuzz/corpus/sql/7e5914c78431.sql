@@ -1,0 +1,1 @@
+INSERT INTO "Mixed Case"("Value") VALUES ('v')

@@ -1,0 +1,1 @@
+WITH secret_view AS (SELECT 1 AS x) SELECT * FROM secret_view

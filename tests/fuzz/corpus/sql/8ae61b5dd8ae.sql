@@ -1,0 +1,1 @@
+SELECT * FROM users LEFT JOIN secrets ON secrets.user_id = users.id

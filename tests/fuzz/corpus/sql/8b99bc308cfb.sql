@@ -1,0 +1,1 @@
+INSERT OR ROLLBACK INTO users(name) VALUES ('a')

@@ -1,0 +1,1 @@
+INSERT INTO comments(body) SELECT name FROM users

@@ -1,0 +1,1 @@
+INSERT OR REPLACE INTO users(id, name) VALUES (1, 'a')

@@ -1,0 +1,1 @@
+SELECT * FROM parent JOIN child ON child.parent_id = parent.id

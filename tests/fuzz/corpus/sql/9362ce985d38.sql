@@ -1,0 +1,1 @@
+UPDATE docs SET title = 'x'

@@ -1,0 +1,1 @@
+CREATE TABLE t(a); CREATE INDEX ti ON t(a); SELECT a FROM t

@@ -1,0 +1,1 @@
+WITH x AS (SELECT * FROM pragma_table_info('users')) SELECT * FROM x

@@ -1,0 +1,1 @@
+SELECT replace(name, 'a', 'b') FROM users

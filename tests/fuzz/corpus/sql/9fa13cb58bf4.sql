@@ -1,0 +1,1 @@
+INSERT INTO users(nope) VALUES (1)

@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS no_such_index

@@ -1,0 +1,1 @@
+CREATE INDEX p_t ON posts(lower(title)) WHERE user_id > 0

@@ -1,0 +1,1 @@
+INSERT /* or replace */ INTO secrets(id) VALUES (1)

@@ -1,0 +1,1 @@
+CREATE TABLE "New Table"(a)

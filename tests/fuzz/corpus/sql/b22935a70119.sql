@@ -1,0 +1,1 @@
+INSERT INTO vectors(emb) VALUES (vector('[1,2,3]'))

@@ -1,0 +1,1 @@
+INSERT INTO main.users(name) VALUES ('a')

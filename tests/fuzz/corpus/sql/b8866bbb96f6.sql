@@ -1,0 +1,1 @@
+PRAGMA TABLE_INFO(users)

@@ -1,0 +1,1 @@
+select email from users order by name limit 3

@@ -1,0 +1,1 @@
+WITH x AS (SELECT 1) REPLACE INTO secrets(id, secret) SELECT 1, 'a' FROM x

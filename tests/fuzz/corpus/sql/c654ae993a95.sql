@@ -1,0 +1,1 @@
+INSERT OR ABORT INTO users(name) VALUES ('a')

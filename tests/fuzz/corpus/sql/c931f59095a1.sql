@@ -1,0 +1,1 @@
+CREATE VIRTUAL TABLE r USING rtree(id, x0, x1)

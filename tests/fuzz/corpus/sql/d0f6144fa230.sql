@@ -1,0 +1,1 @@
+SELECT _rowid_, oid FROM secrets

@@ -1,0 +1,1 @@
+REPLACE INTO audit_log(id, what) VALUES (1, 'x')

@@ -1,0 +1,1 @@
+SELECT fts3_tokenizer('x', X'0000000000000000')

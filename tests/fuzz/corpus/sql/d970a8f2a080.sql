@@ -1,0 +1,1 @@
+CREATE INDEX v2 ON vectors(libsql_vector_idx(emb))

@@ -1,0 +1,1 @@
+INSERT OR IGNORE INTO settings(key, value) VALUES ('a', 'b')

@@ -1,0 +1,1 @@
+SELECT row_number() OVER (ORDER BY id) FROM users

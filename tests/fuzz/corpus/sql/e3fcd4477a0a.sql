@@ -1,0 +1,1 @@
+SELECT id FROM vectors ORDER BY vector_distance_cos(emb, vector('[1,2,3]')) LIMIT 3

@@ -1,0 +1,1 @@
+SELECT LOAD_EXTENSION('x', 'init')

@@ -1,0 +1,1 @@
+SELECT id FROM users UNION SELECT id FROM secrets

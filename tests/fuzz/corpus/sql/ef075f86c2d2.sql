@@ -1,0 +1,1 @@
+WITH users AS (SELECT * FROM secrets) SELECT * FROM users

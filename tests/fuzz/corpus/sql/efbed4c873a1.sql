@@ -1,0 +1,1 @@
+CREATE TRIGGER t1 INSTEAD OF INSERT ON public_users BEGIN INSERT INTO users(name) VALUES (new.name); END

@@ -1,0 +1,1 @@
+UPDATE Main.USERS SET name = 'x'

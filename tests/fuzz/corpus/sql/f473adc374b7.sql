@@ -1,0 +1,1 @@
+INSERT OR IGNORE INTO users(name) VALUES ('a')

@@ -1,0 +1,1 @@
+DROP VIEW secret_view

@@ -1,0 +1,1 @@
+insert or replace into secrets(id, secret) values (1, 'x')

@@ -1,0 +1,1 @@
+WITH comments_audit AS (SELECT * FROM secrets) SELECT * FROM comments_audit
