@@ -13,17 +13,9 @@
 
 #include "common/asio.hpp"
 #include "proxy/config.hpp"
+#include "proxy/upstream_endpoint.hpp"
 
 namespace gate::proxy {
-
-struct UpstreamEndpoint {
-  bool tls = false;
-  std::string host;
-  std::string port;
-};
-
-// "http://host:port" / "https://host" (no path, query or credentials); nullopt if not.
-std::optional<UpstreamEndpoint> parse_upstream_url(std::string_view url);
 
 enum class UpstreamFailure {
   timeout,      // 504 UPSTREAM_TIMEOUT
