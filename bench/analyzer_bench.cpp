@@ -9,6 +9,7 @@
 #include <benchmark/benchmark.h>
 
 #include <array>
+#include <mutex>
 #include <string_view>
 
 #include "policy/schema_source.hpp"
@@ -50,6 +51,25 @@ void run(benchmark::State& state, std::size_t cache_capacity) {
 void BM_AnalyzeUncached(benchmark::State& state) { run(state, 0); }
 void BM_AnalyzeCached(benchmark::State& state) { run(state, 4096); }
 
+// The alternative to a per-thread cache: one shared cache behind a mutex (what a
+// sharded cache costs per shard). Compare with BM_AnalyzeCached at 2 threads.
+void BM_SharedCacheBehindMutex(benchmark::State& state) {
+  static std::mutex mutex;
+  static AnalysisCache& cache = *[] {
+    auto* c = new AnalysisCache(4096);
+    for (auto sql : kTypical) c->insert(1, sql, std::make_shared<const Analysis>());
+    return c;
+  }();
+  std::size_t i = 0;
+  for (auto _ : state) {
+    std::lock_guard lock(mutex);
+    auto hit = cache.find(1, kTypical[i]);
+    benchmark::DoNotOptimize(hit);
+    i = (i + 1) % kTypical.size();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 void BM_CloneSchemaCopy(benchmark::State& state) {
   auto snapshot = shared_schema().current();
   for (auto _ : state) {
@@ -63,6 +83,7 @@ void BM_CloneSchemaCopy(benchmark::State& state) {
 
 BENCHMARK(BM_AnalyzeUncached)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_AnalyzeCached)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_SharedCacheBehindMutex)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_CloneSchemaCopy);
 
 int main(int argc, char** argv) {

@@ -154,6 +154,8 @@ inline constexpr CorpusCase kCorpus[] = {
     {"SELECT * FROM docs_config", "data_read:docs,data_read:docs_config", "shadow table"},
     {"SELECT * FROM docs_idx", "data_read:docs,data_read:docs_idx", "shadow table"},
     {"SELECT * FROM docs_docsize", "data_read:docs,data_read:docs_docsize", "shadow table"},
+    {"INSERT INTO docs_data VALUES (99, X'00')", "parse_error", "shadow tables are read-only to SQL (defensive copy)"},
+    {"DELETE FROM docs_content", "parse_error", "shadow tables are read-only to SQL (defensive copy)"},
     // --- DDL (SPEC §6 rule 3) ---
     {"CREATE TABLE t(a, b)", "schema_add:t", "create table"},
     {"CREATE TABLE IF NOT EXISTS t(a)", "schema_add:t", "create table if not exists"},
