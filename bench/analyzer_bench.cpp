@@ -48,8 +48,12 @@ void run(benchmark::State& state, std::size_t cache_capacity) {
   state.SetItemsProcessed(state.iterations());
 }
 
-void BM_AnalyzeUncached(benchmark::State& state) { run(state, 0); }
-void BM_AnalyzeCached(benchmark::State& state) { run(state, 4096); }
+void BM_AnalyzeUncached(benchmark::State& state) {
+  run(state, 0);
+}
+void BM_AnalyzeCached(benchmark::State& state) {
+  run(state, 4096);
+}
 
 // The alternative to a per-thread cache: one shared cache behind a mutex (what a
 // sharded cache costs per shard). Compare with BM_AnalyzeCached at 2 threads.

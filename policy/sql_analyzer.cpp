@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <climits>
+#include <optional>
 #include <unordered_map>
 
 #include "policy/authorizer_rules.hpp"
@@ -39,6 +40,29 @@ void run_quietly(sqlite3* db, const std::string& sql) {
   SqliteStmt stmt(raw);
   while (sqlite3_step(stmt.get()) == SQLITE_ROW) {
   }
+}
+
+// `CREATE [TEMP] TABLE [IF NOT EXISTS] [schema.]name AS <select>` becomes
+// `CREATE ... name AS SELECT * FROM (<select>) LIMIT 0`; nullopt for other DDL.
+std::optional<std::string> create_table_as_without_rows(std::string_view sql) {
+  auto t = tokenize_sql(sql, 12);
+  std::size_t i = 0;
+  auto word = [&](std::string_view kw) { return i < t.size() && t[i].is_word(kw); };
+  if (!word("CREATE")) return std::nullopt;
+  ++i;
+  if (word("TEMP") || word("TEMPORARY")) ++i;
+  if (!word("TABLE")) return std::nullopt;
+  ++i;
+  if (word("IF")) i += 3;
+  if (i >= t.size() || !t[i].is_name()) return std::nullopt;
+  if (i + 2 < t.size() && t[i + 1].is('.')) i += 2;
+  ++i;
+  if (!word("AS")) return std::nullopt;
+  std::size_t select_start = static_cast<std::size_t>(t[i].text.data() + t[i].text.size() - sql.data());
+  std::string_view select = trim_whitespace(sql.substr(select_start));
+  while (!select.empty() && select.back() == ';')
+    select = trim_whitespace(select.substr(0, select.size() - 1));
+  return std::string(sql.substr(0, select_start)) + " SELECT * FROM (" + std::string(select) + "\n) LIMIT 0";
 }
 
 std::string quote_identifier(std::string_view name) {
@@ -313,30 +337,48 @@ SharedAnalysis SqlAnalyzer::analyze_text(std::string_view text, BatchState& batc
         more_texts_follow ||
         !trim_whitespace(std::string_view(position, static_cast<std::size_t>(end - position))).empty();
     if (later_statements && !r.forbidden && applies_to_schema_copy(recorder_.events())) {
-      apply_to_copy(statement.get(), batch);
+      apply_to_copy(statement.get(), statement_sql, batch);
     }
     out->push_back(std::move(r));
   }
   return out;
 }
 
-void SqlAnalyzer::apply_to_copy(sqlite3_stmt* statement, BatchState& batch) {
+void SqlAnalyzer::apply_to_copy(sqlite3_stmt* statement, std::string_view statement_sql, BatchState& batch) {
   // The only user statement ever stepped: allowed DDL, on the schema-only copy,
   // inside our savepoint, with ATTACH/load_extension still refused by the passive
-  // authorizer and a step budget. A CREATE TABLE AS SELECT reads empty tables.
+  // authorizer. It must not cost unbounded time or memory either: a CREATE TABLE
+  // AS SELECT over an endless recursive CTE, or one producing huge blobs, is
+  // applied as `CREATE TABLE t AS SELECT * FROM (<its select>) LIMIT 0` (same
+  // columns, no rows), under a VM step budget, a value-size limit and a cap on the
+  // in-memory database's size. Temp storage is in memory (sqlite_connection.cpp).
   sqlite3* db = copy_->db.get();
   if (!batch.savepoint_open) {
     if (!exec_sql(db, "SAVEPOINT libsql_gate_batch").empty()) return;
     batch.savepoint_open = true;
   }
+  SqliteStmt rewritten;
+  if (auto columns_only = create_table_as_without_rows(statement_sql)) {
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db, columns_only->c_str(), static_cast<int>(columns_only->size()), &raw,
+                           nullptr) == SQLITE_OK) {
+      rewritten.reset(raw);
+    }
+  }
+  sqlite3_stmt* to_step = rewritten ? rewritten.get() : statement;
+
   struct Budget {
     long remaining;
   } budget{options_.ddl_step_budget / 1000 + 1};
   sqlite3_progress_handler(
       db, 1000, [](void* p) -> int { return --static_cast<Budget*>(p)->remaining < 0 ? 1 : 0; }, &budget);
-  while (sqlite3_step(statement) == SQLITE_ROW) {
+  int length_limit = sqlite3_limit(db, SQLITE_LIMIT_LENGTH, 1024 * 1024);
+  sqlite3_int64 size_limit = static_cast<sqlite3_int64>(copy_->snapshot->image_bytes()) + 64 * 1024 * 1024;
+  sqlite3_file_control(db, "main", SQLITE_FCNTL_SIZE_LIMIT, &size_limit);
+  while (sqlite3_step(to_step) == SQLITE_ROW) {
   }
-  sqlite3_reset(statement);
+  sqlite3_reset(to_step);
+  sqlite3_limit(db, SQLITE_LIMIT_LENGTH, length_limit);
   sqlite3_progress_handler(db, 0, nullptr, nullptr);
   batch.applied_ddl = true;
   copy_->forget_facts();

@@ -65,7 +65,10 @@ SqliteDb open_analysis_database(std::string& error) {
                                  libsql_stand_in, nullptr, nullptr, nullptr);
     }
   }
-  error = exec_sql(db.get(), "PRAGMA foreign_keys=ON; PRAGMA recursive_triggers=ON;");
+  // temp_store=MEMORY: this build defaults to temp FILES; sorts and temp tables of
+  // the copy must never touch the filesystem.
+  error =
+      exec_sql(db.get(), "PRAGMA foreign_keys=ON; PRAGMA recursive_triggers=ON; PRAGMA temp_store=MEMORY;");
   if (!error.empty()) return nullptr;
   return db;
 }

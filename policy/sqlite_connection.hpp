@@ -33,6 +33,7 @@ bool initialize_sqlite();
 // - foreign_keys and recursive_triggers ON so that FK actions and the triggers a
 //   REPLACE's implicit delete fires are compiled and reported (a superset of what
 //   upstream may do: fail closed),
+// - temp_store MEMORY (nothing of the copy ever goes to a file),
 // - deterministic stand-ins for libSQL's vector functions, so schemas with
 //   `libsql_vector_idx(...)` indexes and queries calling vector_distance_cos() prepare.
 // Returns null with `error` set if SQLite cannot open a database at all.

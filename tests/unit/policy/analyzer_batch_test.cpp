@@ -141,3 +141,15 @@ TEST_CASE("analyzer: first-use noise of virtual tables never leaks into requirem
             *analyzer.analyze("CREATE VIRTUAL TABLE d2 USING fts5(a); INSERT INTO d2 VALUES ('x')")) ==
         "schema_add:d2 | data_add:d2,data_delete:d2,data_update:d2");
 }
+
+TEST_CASE("analyzer batch: CREATE TABLE AS SELECT is applied without rows, bounded") {
+  SchemaSource source(fixture_snapshot());
+  SqlAnalyzer analyzer(source, PolicyConfig{});
+  auto got = run_batch(
+      analyzer, {"CREATE TABLE big AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+                 "SELECT x, zeroblob(50000000) AS b FROM c;",
+                 "SELECT x, b FROM big", "CREATE TEMP TABLE t2 AS SELECT * FROM secrets",
+                 "CREATE TABLE IF NOT EXISTS s2 AS SELECT id, secret FROM secrets", "SELECT secret FROM s2"});
+  CHECK(got == std::vector<std::string>{"schema_add:big", "data_read:big", "forbidden:temp_object",
+                                        "data_read:secrets,schema_add:s2", "data_read:s2"});
+}
