@@ -21,23 +21,13 @@ struct VirtualTableDecl {
 // CREATE [TEMP] VIRTUAL TABLE [IF NOT EXISTS] [schema.]name USING module[(args)]
 std::optional<VirtualTableDecl> parse_virtual_table(std::string_view sql) {
   auto t = tokenize_sql(sql);
-  std::size_t i = 0;
-  auto word = [&](std::string_view kw) { return i < t.size() && t[i].is_word(kw); };
-  if (!word("CREATE")) return std::nullopt;
-  ++i;
-  if (word("TEMP") || word("TEMPORARY")) ++i;
-  if (!word("VIRTUAL")) return std::nullopt;
-  ++i;
-  if (!word("TABLE")) return std::nullopt;
-  ++i;
-  if (word("IF")) i += 3;  // IF NOT EXISTS
-  if (i >= t.size() || !t[i].is_name()) return std::nullopt;
-  if (i + 2 < t.size() && t[i + 1].is('.')) i += 2;
+  auto head = parse_create_table_head(t);
+  if (!head || !head->virtual_table) return std::nullopt;
   VirtualTableDecl decl;
-  decl.name = std::string(t[i].text);
-  decl.canonical_name = normalize_table_name(t[i].text);
-  ++i;
-  if (!word("USING")) return decl;
+  decl.name = std::string(t[head->name].text);
+  decl.canonical_name = normalize_table_name(t[head->name].text);
+  std::size_t i = head->after_name;
+  if (i >= t.size() || !t[i].is_word("USING")) return decl;
   i += 2;  // USING module
   if (i >= t.size() || !t[i].is('(')) return decl;
   ++i;
@@ -76,12 +66,8 @@ bool starts_with_sqlite_prefix(std::string_view name) {
 
 // CREATE [TEMP] TABLE ... (for rows handed in without a type, from a .sql file).
 bool is_create_table(std::string_view sql) {
-  auto t = tokenize_sql(sql);
-  std::size_t i = 0;
-  if (i >= t.size() || !t[i].is_word("CREATE")) return false;
-  ++i;
-  if (i < t.size() && (t[i].is_word("TEMP") || t[i].is_word("TEMPORARY"))) ++i;
-  return i < t.size() && t[i].is_word("TABLE");
+  auto head = parse_create_table_head(tokenize_sql(sql, 12));
+  return head && !head->virtual_table;
 }
 
 bool contains(std::string_view haystack, std::string_view needle) {

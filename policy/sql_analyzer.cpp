@@ -46,18 +46,10 @@ void run_quietly(sqlite3* db, const std::string& sql) {
 // `CREATE ... name AS SELECT * FROM (<select>) LIMIT 0`; nullopt for other DDL.
 std::optional<std::string> create_table_as_without_rows(std::string_view sql) {
   auto t = tokenize_sql(sql, 12);
-  std::size_t i = 0;
-  auto word = [&](std::string_view kw) { return i < t.size() && t[i].is_word(kw); };
-  if (!word("CREATE")) return std::nullopt;
-  ++i;
-  if (word("TEMP") || word("TEMPORARY")) ++i;
-  if (!word("TABLE")) return std::nullopt;
-  ++i;
-  if (word("IF")) i += 3;
-  if (i >= t.size() || !t[i].is_name()) return std::nullopt;
-  if (i + 2 < t.size() && t[i + 1].is('.')) i += 2;
-  ++i;
-  if (!word("AS")) return std::nullopt;
+  auto head = parse_create_table_head(t);
+  if (!head || head->virtual_table) return std::nullopt;
+  std::size_t i = head->after_name;
+  if (i >= t.size() || !t[i].is_word("AS")) return std::nullopt;
   std::size_t select_start = static_cast<std::size_t>(t[i].text.data() + t[i].text.size() - sql.data());
   std::string_view select = trim_whitespace(sql.substr(select_start));
   while (!select.empty() && select.back() == ';')

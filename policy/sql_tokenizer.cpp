@@ -125,6 +125,27 @@ bool starts_with_pragma(std::string_view sql) {
   return false;
 }
 
+std::optional<CreateTableHead> parse_create_table_head(const std::vector<SqlToken>& t) {
+  std::size_t i = 0;
+  auto word = [&](std::string_view kw) { return i < t.size() && t[i].is_word(kw); };
+  if (!word("CREATE")) return std::nullopt;
+  ++i;
+  if (word("TEMP") || word("TEMPORARY")) ++i;
+  CreateTableHead head;
+  if (word("VIRTUAL")) {
+    head.virtual_table = true;
+    ++i;
+  }
+  if (!word("TABLE")) return std::nullopt;
+  ++i;
+  if (word("IF")) i += 3;  // IF NOT EXISTS
+  if (i >= t.size() || !t[i].is_name()) return std::nullopt;
+  if (i + 2 < t.size() && t[i + 1].is('.') && t[i + 2].is_name()) i += 2;  // schema.name
+  head.name = i;
+  head.after_name = i + 1;
+  return head;
+}
+
 bool mentions_replace_conflict(std::string_view sql) {
   auto tokens = tokenize_sql(sql);
   for (std::size_t i = 0; i < tokens.size(); ++i) {

@@ -6,6 +6,7 @@
 // for a keyword.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -43,6 +44,15 @@ std::string_view trim_whitespace(std::string_view text);
 
 // True when the statement starting the text is a PRAGMA (possibly under EXPLAIN).
 bool starts_with_pragma(std::string_view sql);
+
+// The head of `CREATE [TEMP|TEMPORARY] [VIRTUAL] TABLE [IF NOT EXISTS]
+// [schema.]name`, found in a token list.
+struct CreateTableHead {
+  bool virtual_table = false;
+  std::size_t name = 0;        // index of the name token
+  std::size_t after_name = 0;  // index of the token after it (AS, USING, "(")
+};
+std::optional<CreateTableHead> parse_create_table_head(const std::vector<SqlToken>& tokens);
 
 // True when the text uses the REPLACE conflict algorithm anywhere: `REPLACE INTO`,
 // `INSERT OR REPLACE`, `UPDATE OR REPLACE`, `ON CONFLICT REPLACE` — any REPLACE
