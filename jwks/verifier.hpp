@@ -2,6 +2,23 @@
 // Strict JWS compact verification (RFC 7515/7519) for one issuer's key set. No I/O,
 // no locks, no exceptions: every failure is a VerifyStatus. The signature is checked
 // before any claim, so nothing in a forged token is believed or reported.
+//
+// Order: size → exactly three segments → header (strict base64url, strict JSON
+// object) → alg (exact; "none" in any case refused; in issuer.algorithms) → crit
+// refused → typ → kid → key (kid lookup; a kid-less token only when one usable key;
+// use/key_ops; alg fits kty/crv/the JWK's own alg) → signature → payload (strict) →
+// exp, nbf, iat, iss, sub, aud, azp.
+// Decisions:
+// - typ is a media type: compared case-insensitively, "application/" prefix optional;
+//   JWT and at+jwt (RFC 9068) only, or absent.
+// - clock_skew_s widens nbf and iat, not exp: the token cache keeps an entry until
+//   exactly exp, and the issuer's stated lifetime is honoured.
+// - exp/nbf/iat are JSON numbers (fractions allowed) in [0, 253402300799]
+//   (year 9999); booleans and strings are not numbers.
+// - aud is checked only when issuer.audiences is non-empty; an array with a
+//   non-string element is refused as a whole. azp only when authorized_parties is
+//   non-empty and azp is present.
+// - jku, x5u, jwk, x5c are never read.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
