@@ -30,7 +30,8 @@ struct AdminServer::Impl {
     if (parts.gate.draining()) missing.push_back("draining: shutting down");
     for (const std::string& reason : parts.gate.guard()->not_ready()) missing.push_back(reason);
     UpstreamResponse response;
-    UpstreamRequest probe{false, "/health", "", ""};
+    // Orchestrators time probes out after a second or so: answer within that.
+    UpstreamRequest probe{false, "/health", "", "", std::chrono::milliseconds(1000)};
     auto outcome = co_await parts.gate.upstream(0).send(probe, response);
     if (outcome.error) {
       missing.push_back("upstream: " + std::string(to_string(outcome.error->failure)) + " (" +

@@ -426,7 +426,7 @@ asio::awaitable<Reply> Session::handle(Request& request, const Config& config, b
 asio::awaitable<Reply> Session::forward_plain_get(const Request&, std::string_view path) {
   UpstreamResponse response;
   const auto started = Clock::now();
-  UpstreamRequest forward{false, std::string(path), "", ""};
+  UpstreamRequest forward{false, std::string(path), "", "", std::nullopt};
   auto outcome = co_await server_.workers[worker_]->upstream->send(forward, response);
   server_.parts.metrics.observe_upstream_duration(std::chrono::duration<double>(Clock::now() - started).count());
   if (outcome.error) co_return upstream_failure(*outcome.error);
@@ -540,7 +540,8 @@ asio::awaitable<Reply> Session::pipeline(Request& request, const Config& config)
 
   UpstreamResponse response;
   const auto started = Clock::now();
-  UpstreamRequest forward{true, std::string(path_of(request.target())), std::move(request.body())};
+  UpstreamRequest forward{true, std::string(path_of(request.target())), std::move(request.body()),
+                          "application/json", std::nullopt};
   auto outcome = co_await server_.workers[worker_]->upstream->send(forward, response);
   server_.parts.metrics.observe_upstream_duration(std::chrono::duration<double>(Clock::now() - started).count());
   if (outcome.error) {
@@ -691,7 +692,8 @@ asio::awaitable<Reply> Session::cursor(Request& request, const Config& config, b
   CursorRelay relay(stream_, request.version(), request.keep_alive() && !server_.draining.load(), std::chrono::milliseconds(config.limits.idle_timeout_ms),
                     config.public_url);
   const auto started = Clock::now();
-  UpstreamRequest forward{true, std::string(path_of(request.target())), std::move(request.body())};
+  UpstreamRequest forward{true, std::string(path_of(request.target())), std::move(request.body()),
+                          "application/json", std::nullopt};
   auto outcome = co_await server_.workers[worker_]->upstream->stream(forward, relay);
   server_.parts.metrics.observe_upstream_duration(std::chrono::duration<double>(Clock::now() - started).count());
 

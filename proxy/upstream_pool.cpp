@@ -86,7 +86,7 @@ struct UpstreamPool::Impl {
     }
   }
 
-  asio::awaitable<std::unique_ptr<Connection>> connect(UpstreamError& error) {
+  asio::awaitable<std::unique_ptr<Connection>> connect(std::chrono::milliseconds limit, UpstreamError& error) {
     boost::system::error_code ec;
     tcp::resolver resolver(executor);
     auto endpoints = co_await resolver.async_resolve(endpoint.host, endpoint.port,
@@ -102,7 +102,7 @@ struct UpstreamPool::Impl {
       connection->plain.emplace(executor);
     }
     auto& lowest = connection->lowest();
-    lowest.expires_after(timeout);
+    lowest.expires_after(limit);
     co_await lowest.async_connect(endpoints, asio::redirect_error(use_awaitable, ec));
     if (ec) {
       error = error_from(ec, "connect");
@@ -125,8 +125,8 @@ struct UpstreamPool::Impl {
     co_return connection;
   }
 
-  asio::awaitable<std::unique_ptr<Connection>> acquire(UpstreamError& error) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
+  asio::awaitable<std::unique_ptr<Connection>> acquire(std::chrono::milliseconds limit, UpstreamError& error) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
     for (;;) {
       while (!idle.empty()) {
         auto connection = std::move(idle.back());
@@ -136,7 +136,7 @@ struct UpstreamPool::Impl {
       }
       if (open < max_connections) {
         ++open;
-        auto connection = co_await connect(error);
+        auto connection = co_await connect(limit, error);
         if (!connection) release_slot();
         co_return connection;
       }
@@ -181,6 +181,7 @@ struct UpstreamPool::Impl {
     UpstreamOutcome outcome;
     boost::system::error_code ec;
     auto& lowest = connection.lowest();
+    const std::chrono::milliseconds limit = request.timeout.value_or(timeout);
 
     http::request<http::string_body> message{request.post ? http::verb::post : http::verb::get, request.target,
                                              11};
@@ -194,7 +195,7 @@ struct UpstreamPool::Impl {
     message.keep_alive(true);
     message.prepare_payload();
 
-    lowest.expires_after(timeout);
+    lowest.expires_after(limit);
     co_await http::async_write(stream, message, asio::redirect_error(use_awaitable, ec));
     if (ec) {
       outcome.error = error_from(ec, "write request");
@@ -206,7 +207,7 @@ struct UpstreamPool::Impl {
     // Boost 1.74 compares the optional limit so that none refuses every
     // Content-Length body.)
     parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-    lowest.expires_after(timeout);
+    lowest.expires_after(limit);
     co_await http::async_read_header(stream, connection.buffer, parser, asio::redirect_error(use_awaitable, ec));
     if (ec) {
       outcome.error = error_from(ec, "read response header");
@@ -222,7 +223,7 @@ struct UpstreamPool::Impl {
     while (!parser.is_done()) {
       parser.get().body().data = chunk;
       parser.get().body().size = sizeof chunk;
-      lowest.expires_after(timeout);
+      lowest.expires_after(limit);
       co_await http::async_read(stream, connection.buffer, parser, asio::redirect_error(use_awaitable, ec));
       if (ec == http::error::need_buffer) ec = {};
       if (ec) {
@@ -251,7 +252,7 @@ std::size_t UpstreamPool::open_connections() const { return impl_->open; }
 
 asio::awaitable<UpstreamOutcome> UpstreamPool::stream(UpstreamRequest& request, UpstreamSink& sink) {
   UpstreamError error;
-  auto connection = co_await impl_->acquire(error);
+  auto connection = co_await impl_->acquire(request.timeout.value_or(impl_->timeout), error);
   if (!connection) co_return UpstreamOutcome{error, false};
   bool reusable = false;
   UpstreamOutcome outcome;

@@ -4,6 +4,7 @@
 // at most its share of upstream.max_connections. A request is sent once: the only
 // retry is onto another connection when a pooled one was found closed before any
 // byte was written, since Hrana POSTs are not idempotent.
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -35,6 +36,8 @@ struct UpstreamRequest {
   std::string target;   // "/v3/pipeline"
   std::string body;     // forwarded as is
   std::string content_type = "application/json";
+  // Overrides upstream.timeout_ms for this request (readiness probes must answer fast).
+  std::optional<std::chrono::milliseconds> timeout;
 };
 
 // Receives a response as it arrives (cursor streaming).

@@ -17,14 +17,14 @@ const DEV_JWKS = {
   keys: [{ kty: "OKP", crv: "Ed25519", kid: "k1", alg: "EdDSA", x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo" }],
 };
 
-export function gateConfig({ upstreamUrl, limits = {}, logging = {}, publicUrl = null }) {
+export function gateConfig({ upstreamUrl, limits = {}, logging = {}, publicUrl = null, upstreamTimeoutMs = 5000 }) {
   const lines = [
     'listen: "127.0.0.1:0"',
     'admin_listen: "127.0.0.1:0"',
     `public_url: ${publicUrl === null ? "null" : JSON.stringify(publicUrl)}`,
     "upstream:",
     `  url: ${JSON.stringify(upstreamUrl)}`,
-    "  timeout_ms: 5000",
+    `  timeout_ms: ${upstreamTimeoutMs}`,
     "issuers:",
     "  - name: dev",
     '    issuer: "https://dev.example"',
