@@ -132,6 +132,12 @@ test("token over limits.max_token_bytes: 413 PROTO_ERROR", async () => {
   assertErrorBody(res.json, "PROTO_ERROR");
 });
 
+test("headers over the header limit: 413 PROTO_ERROR", async () => {
+  const res = await post("/v3/pipeline", pipelineBody, { authorization: "Bearer a.b.c", "x-padding": "p".repeat(40000) });
+  assert.equal(res.status, 413);
+  assertErrorBody(res.json, "PROTO_ERROR");
+});
+
 test("keep-alive: several requests on one connection", async () => {
   const replies = await new Promise((resolve, reject) => {
     const socket = net.connect(new URL(gate.url).port, "127.0.0.1");
