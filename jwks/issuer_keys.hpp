@@ -3,6 +3,16 @@
 // discovery, a JWKS or PEM file), the current immutable KeySet snapshot, when it
 // was last refreshed, and the background refresh that keeps it current.
 //
+// Schedule (URL sources): the first fetch starts at start(). After a success the
+// next one is due after refresh_after_s(Cache-Control) (max-age clamped to
+// [min_refresh_interval_s, refresh_interval_s], at least 1 s); after a failure,
+// after refresh_backoff() (exponential from the floor, jittered, capped at
+// refresh_interval_s). A failed refresh keeps the previous snapshot; it stays
+// usable until max_stale_s after the last success, then usable_keys() is null
+// (fail closed). A fetched JWKS with no verify-capable key is a failure too.
+// Discovery fetches the OIDC document once, remembers jwks_uri, and fetches it
+// again only after a JWKS fetch fails.
+//
 // Read path (any thread, no mutex): usable_keys(), usable(), removal_epoch().
 // Refresh control (slow path, short mutex): request_refresh_for_unknown_kid(),
 // wait_for_refresh(). The refresh loop itself runs on a strand of the executor
