@@ -214,6 +214,26 @@ TEST_CASE("issuer_keys: failed refreshes keep the last good keys until max_stale
   CHECK(keys.last_failure_detail().empty());
 }
 
+TEST_CASE("issuer_keys: after a failed fetch the loop retries on its own, after the backoff") {
+  ClientLoop loop;
+  TestJwksServer server;
+  server.set_route("/jwks", Route().with_status(503));
+  IssuerConfig config = url_issuer(server);
+  config.min_refresh_interval_s = 1;  // first retry after exactly the 1 s floor
+  RecordingObserver observer;
+  IssuerKeys keys(config, observer);
+  start_and_wait_first_refresh(keys, loop);
+  CHECK(keys.consecutive_failures() == 1);
+  CHECK_FALSE(keys.usable(unix_now()));
+
+  server.set_json("/jwks", test::jwks_of({key_a().jwk}).dump());  // the IdP recovers
+  REQUIRE(eventually([&] { return keys.usable(unix_now()); }));
+  CHECK(keys.refresh_count() == 2);
+  CHECK(keys.consecutive_failures() == 0);
+  CHECK(observer.fetches("test", "http_status") == 1);
+  CHECK(observer.fetches("test", "ok") == 1);
+}
+
 TEST_CASE("issuer_keys: a key that leaves the JWKS advances removal_epoch; a new one does not") {
   ClientLoop loop;
   TestJwksServer server;
