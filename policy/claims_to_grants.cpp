@@ -155,7 +155,11 @@ PScope check_p_scope(const json& claims, const DatabaseIdentity& database) {
   bool matched_read_write = false;
   bool tags_unverifiable = false;
   const std::string* group = database.group_id ? &*database.group_id : nullptr;
-  for (const auto& [name, entry] : it->items()) {
+  for (const auto& item : it->items()) {
+    // Plain references, not a structured binding: clang 14 cannot capture those in
+    // the lambda below, and the fuzz build uses clang.
+    const std::string& name = item.key();
+    const nlohmann::json& entry = item.value();
     // Unknown keys are skipped: they can only fail to match, never widen access.
     auto key = parse_p_key(name);
     if (!key) continue;
