@@ -27,10 +27,12 @@
 #include "policy/schema_snapshot.hpp"
 #include "policy/schema_source.hpp"
 #include "policy/sql_analyzer.hpp"
+#include "proxy/authenticator_settings.hpp"
 #include "proxy/cli_args.hpp"
 #include "proxy/cli_commands.hpp"
 #include "proxy/config.hpp"
 #include "proxy/config_file_argument.hpp"
+#include "proxy/principal_grants.hpp"
 
 namespace gate::proxy {
 
@@ -115,12 +117,8 @@ PrincipalLoad principal_from_claims(const Config& config, const std::string& tex
 // --token: verified exactly as `serve` would, with the issuers' real keys (files
 // are read at start; URLs are fetched, waiting up to kKeyFetchWait).
 PrincipalLoad principal_from_token(const Config& config, const std::string& token) {
-  std::vector<jwks::IssuerConfig> issuers;
-  for (const IssuerEntry& entry : config.issuers) issuers.push_back(entry.verification);
-  jwks::AuthenticatorOptions options;
-  options.max_token_bytes = static_cast<std::size_t>(config.limits.max_token_bytes);
   boost::asio::io_context context;
-  jwks::Authenticator authenticator(std::move(issuers), options);
+  jwks::Authenticator authenticator(issuer_verification(config), authenticator_options(config));
   authenticator.start(context);
 
   jwks::AuthResult result = authenticator.authenticate_without_waiting(token, now_unix());
@@ -141,9 +139,7 @@ PrincipalLoad principal_from_token(const Config& config, const std::string& toke
                               std::string(jwks::describe(result.status))};
   }
   Principal principal;
-  for (const IssuerEntry& entry : config.issuers) {
-    if (entry.verification.name == result.issuer_name) principal.issuer = &entry;
-  }
+  principal.issuer = find_issuer(config, result.issuer_name);
   if (!principal.issuer) return {std::nullopt, "token verified by an issuer missing from the config"};
   principal.claims = result.token->claims;
   principal.description = {{"source", "token"},
