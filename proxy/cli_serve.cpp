@@ -182,7 +182,8 @@ int run_serve(std::span<char* const> args) {
   }
   StreamRegistry streams;
   GateServer gate(config, GateServer::Parts{metrics, logger, streams});
-  gate.set_guard(make_request_guard(GuardContext{*config, metrics, logger, gate.workers(), gate.contexts()}));
+  gate.set_guard(
+      make_request_guard(GuardContext{*config, metrics, logger, gate.workers(), gate.contexts(), &gate.upstream(0)}));
   AdminServer admin(AdminServer::Parts{metrics, logger, gate});
 
   if (std::string error = gate.bind(); !error.empty()) {

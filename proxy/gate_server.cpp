@@ -234,8 +234,9 @@ class Session {
                                               std::optional<Principal>& principal);
   Reply upstream_failure(const UpstreamError& error);
   bool baton_usable(const std::optional<std::string>& baton, const StreamOwner& owner, hrana::StoredSql& stored);
-  std::optional<Denial> decide(const Principal& principal, const std::vector<hrana::RequestStatements>& statements,
-                               const Config& config, Verdict& verdict);
+  asio::awaitable<std::optional<Denial>> decide(const Principal& principal,
+                                                const std::vector<hrana::RequestStatements>& statements,
+                                                const Config& config, Verdict& verdict);
   void access_log(const Request& request, unsigned status, Clock::time_point started);
 
   GateServer::Impl& server_;
@@ -488,29 +489,30 @@ bool Session::baton_usable(const std::optional<std::string>& baton, const Stream
 
 // The denial to answer with instead of forwarding, if any. In audit mode a policy
 // denial is logged and counted but forwarded; an unresolvable sql_id never is.
-std::optional<Denial> Session::decide(const Principal& principal,
+asio::awaitable<std::optional<Denial>> Session::decide(const Principal& principal,
                                       const std::vector<hrana::RequestStatements>& statements, const Config& config,
                                       Verdict& verdict) {
   for (const auto& s : statements) {
     if (s.unresolved) {
       server_.parts.metrics.count_denial("unresolved_sql_id");
       outcome_ = "denied";
-      return Denial{s.index, *s.unresolved, "unresolved_sql_id"};
+      co_return Denial{s.index, *s.unresolved, "unresolved_sql_id"};
     }
   }
-  verdict = server_.current_guard()->authorize(principal, statements, worker_);
+  const std::shared_ptr<RequestGuard> guard = server_.current_guard();
+  verdict = co_await guard->authorize(principal, statements, worker_);
   touched_ = verdict.touched;
-  if (!verdict.denial) return std::nullopt;
+  if (!verdict.denial) co_return std::nullopt;
   const Denial& denial = *verdict.denial;
   server_.parts.metrics.count_denial(denial.action);
   if (config.policy.mode == policy::Mode::enforce) {
     outcome_ = "denied";
-    return denial;
+    co_return denial;
   }
   outcome_ = "audit_denied";
   server_.parts.logger.warn("audit: would deny",
                             {{"request", denial.index}, {"code", denial.error.code}, {"reason", denial.error.message}});
-  return std::nullopt;
+  co_return std::nullopt;
 }
 
 asio::awaitable<Reply> Session::pipeline(Request& request, const Config& config) {
@@ -532,7 +534,8 @@ asio::awaitable<Reply> Session::pipeline(Request& request, const Config& config)
   if (!baton_usable(pipeline.baton, owner, stored)) co_return stream_expired();
 
   Verdict verdict;
-  if (auto denial = decide(*principal, hrana::resolve(pipeline, stored), config, verdict)) {
+  const std::vector<hrana::RequestStatements> statements = hrana::resolve(pipeline, stored);
+  if (auto denial = co_await decide(*principal, statements, config, verdict)) {
     co_return make_reply(http::status::ok,
                          hrana::pipeline_denial_body(pipeline.requests.size(), denial->index, denial->error,
                                                      pipeline.baton, config.public_url));
@@ -684,7 +687,8 @@ asio::awaitable<Reply> Session::cursor(Request& request, const Config& config, b
   if (!baton_usable(cursor.baton, owner, stored)) co_return stream_expired();
 
   Verdict verdict;
-  if (auto denial = decide(*principal, hrana::resolve(cursor, stored), config, verdict)) {
+  const std::vector<hrana::RequestStatements> statements = hrana::resolve(cursor, stored);
+  if (auto denial = co_await decide(*principal, statements, config, verdict)) {
     co_return make_reply(http::status::ok, hrana::cursor_denial_body(denial->error, cursor.baton, config.public_url),
                          "text/plain");
   }
@@ -813,6 +817,9 @@ void GateServer::stop() {
     if (thread.joinable()) thread.join();
   }
   impl_->threads.clear();
+  // Its background work lives on the contexts, which must outlive it (SchemaLoader,
+  // Authenticator): end it while they still exist.
+  if (auto guard = impl_->current_guard()) guard->stop();
 }
 
 void GateServer::update_config(std::shared_ptr<const Config> config) {

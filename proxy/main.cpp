@@ -4,10 +4,13 @@
 #include <span>
 #include <string_view>
 
+#include "policy/sqlite_connection.hpp"
 #include "proxy/cli_commands.hpp"
 
 int main(int argc, char** argv) {
   using namespace gate::proxy;
+  // Before any SQLite use (serve's and explain's schema copies).
+  gate::policy::initialize_sqlite();
   if (argc < 2) {
     print_usage();
     return 2;

@@ -1,7 +1,9 @@
-// The gate's RequestGuard. make_request_guard is where main's wiring plugs in
-// jwks/ and policy/; until then the fail-closed guard below serves, which admits
-// nobody, so an unfinished build can never forward unauthenticated traffic.
+// The gate's RequestGuard: make_request_guard is where main's wiring plugs in
+// jwks/ and policy/ (gate_guard.cpp). The fail-closed guard below admits nobody; it
+// serves until the real one is set, and whenever the real one cannot be built.
 #include "proxy/request_guard.hpp"
+
+#include "proxy/gate_guard.hpp"
 
 namespace gate::proxy {
 
@@ -16,12 +18,11 @@ class FailClosedGuard final : public RequestGuard {
                       "not_configured"}};
   }
 
-  Verdict authorize(const Principal&, const std::vector<hrana::RequestStatements>& requests,
-                    std::size_t) override {
+  asio::awaitable<Verdict> authorize(const Principal&, const std::vector<hrana::RequestStatements>&,
+                                     std::size_t) override {
     Verdict verdict;
     verdict.denial = Denial{0, {"permission denied: authorization not configured", "SQLITE_AUTH"}, "forbidden"};
-    (void)requests;
-    return verdict;
+    co_return verdict;
   }
 
   std::vector<std::string> not_ready() const override { return {"authentication not configured"}; }
@@ -31,6 +32,10 @@ class FailClosedGuard final : public RequestGuard {
 
 std::shared_ptr<RequestGuard> make_fail_closed_guard() { return std::make_shared<FailClosedGuard>(); }
 
-std::shared_ptr<RequestGuard> make_request_guard(const GuardContext&) { return make_fail_closed_guard(); }
+std::shared_ptr<RequestGuard> make_request_guard(const GuardContext& context) {
+  // Without an upstream pool to load the schema through, nothing could be analysed.
+  if (context.upstream == nullptr || context.contexts.empty()) return make_fail_closed_guard();
+  return make_gate_guard(context);
+}
 
 }  // namespace gate::proxy

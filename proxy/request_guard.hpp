@@ -22,6 +22,7 @@ namespace gate::proxy {
 struct Config;
 class Metrics;
 class Logger;
+class UpstreamPool;
 
 // A caller whose token verified.
 struct Principal {
@@ -90,8 +91,12 @@ class RequestGuard {
   // in the list is visible to later statements). `worker` is the index of the
   // calling io_context thread (0..workers-1), for per-thread analyzer state.
   // Requests carrying `unresolved` are already refused by the caller.
-  virtual Verdict authorize(const Principal& principal, const std::vector<hrana::RequestStatements>& requests,
-                            std::size_t worker) = 0;
+  // A coroutine because a statement that does not prepare may wait for one schema
+  // refresh before it is answered SQL_PARSE_ERROR (SPEC §6). Runs on the worker's
+  // io_context; never throws. The caller keeps both references alive.
+  virtual asio::awaitable<Verdict> authorize(const Principal& principal,
+                                             const std::vector<hrana::RequestStatements>& requests,
+                                             std::size_t worker) = 0;
 
   // A forwarded request whose verdict had changes_schema succeeded upstream.
   virtual void schema_changed() {}
@@ -102,6 +107,10 @@ class RequestGuard {
 
   // SIGHUP brought a new valid config.
   virtual void reconfigure(const Config&) {}
+
+  // The worker io_contexts stopped (and are about to be destroyed): end background
+  // work that lives on them (key refresh loops, schema fetches).
+  virtual void stop() {}
 };
 
 // What the wiring gets to build the guard from.
@@ -112,6 +121,9 @@ struct GuardContext {
   std::size_t workers;  // number of io_context threads
   // Worker io_contexts, for guards that run background work (JWKS refresh).
   std::vector<asio::io_context*> contexts;
+  // The upstream pool of contexts[0], for the guard's own upstream requests
+  // (schema fetches); used only on contexts[0].
+  UpstreamPool* upstream = nullptr;
 };
 
 // The gate's guard. request_guard.cpp is the one place main's wiring

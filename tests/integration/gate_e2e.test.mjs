@@ -1,7 +1,5 @@
-// Allowed and denied traffic end to end (SPEC §3, §4): real tokens from
-// `libsql-gate keygen`/`mint`, the real binary, the test upstream. Skipped while
-// the gate still runs its fail-closed guard (jwks/ and policy/ not wired yet):
-// /readyz then names "authentication not configured".
+// Allowed and denied traffic end to end (SPEC §3, §4, §6): real tokens from
+// `libsql-gate keygen`/`mint`, the real binary, the test upstream.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
@@ -16,7 +14,6 @@ const ISSUER = "https://dev.example";
 let dir;
 let upstream;
 let gate;
-let wired = false;
 const tokens = {};
 
 function mint(sub, perms) {
@@ -36,10 +33,14 @@ before(async () => {
   const config = gateConfig({ upstreamUrl: upstream.url })
     .replace("jwks_file: jwks.json", `jwks_file: ${JSON.stringify(join(dir, "keys", "jwks.json"))}`);
   gate = await startGate(config);
-  const ready = await (await fetch(gate.admin + "/readyz")).json();
-  wired = !(ready.missing ?? []).some((m) => /authentication not configured/.test(m));
+  // Ready once the keys (a file: at start) and the upstream's schema are loaded.
+  for (let i = 0; i < 100; i++) {
+    if ((await fetch(gate.admin + "/readyz")).status === 200) break;
+    await new Promise((res) => setTimeout(res, 100));
+  }
   tokens.alice = mint("alice", ["notes:data_read,data_add,data_update,data_delete"]);
   tokens.bob = mint("bob", ["notes:data_read"]);
+  tokens.carol = mint("carol", ["all:data_read,data_add,data_update,data_delete,schema_add,schema_update,schema_delete"]);
 });
 
 after(async () => {
@@ -49,17 +50,12 @@ after(async () => {
 });
 
 const auth = (who) => ({ authorization: `Bearer ${tokens[who]}` });
-const pipelinesReceived = () => upstream.received.filter((r) => r.path.endsWith("/pipeline") || r.path.endsWith("/cursor"));
+// What clients sent through the gate (the gate's own schema queries left out).
+const pipelinesReceived = () => upstream.received.filter(
+  (r) => (r.path.endsWith("/pipeline") || r.path.endsWith("/cursor")) && !JSON.stringify(r.body).includes("sqlite_schema"));
 const withoutTiming = (results) => JSON.parse(JSON.stringify(results, (k, v) => (k === "query_duration_ms" ? undefined : v)));
 
-function e2e(name, fn) {
-  test(name, async (t) => {
-    if (!wired) return t.skip("authentication not wired into the gate yet");
-    await fn(t);
-  });
-}
-
-e2e("an allowed pipeline answers exactly as upstream does, base_url withheld", async () => {
+test("an allowed pipeline answers exactly as upstream does, base_url withheld", async () => {
   const body = { baton: null, requests: [exec("SELECT id, body FROM notes ORDER BY id"), { type: "close" }] };
   const direct = await pipeline(upstream.url, body);
   const viaGate = await pipeline(gate.url, body, { headers: auth("alice") });
@@ -69,7 +65,7 @@ e2e("an allowed pipeline answers exactly as upstream does, base_url withheld", a
   assert.ok(!viaGate.text.includes("10.9.8.7"));
 });
 
-e2e("a denied statement: nothing reaches upstream, every result is an error", async () => {
+test("a denied statement: nothing reaches upstream, every result is an error", async () => {
   upstream.reset();
   const res = await pipeline(gate.url, {
     baton: null, requests: [exec("SELECT 1"), exec("SELECT value FROM secrets"), exec("SELECT 2")],
@@ -83,7 +79,7 @@ e2e("a denied statement: nothing reaches upstream, every result is an error", as
   assert.match(res.json.results[0].error.message, /not executed: request 1 was denied/);
 });
 
-e2e("denied inside a transaction: the stream stays usable and the client rolls back", async () => {
+test("denied inside a transaction: the stream stays usable and the client rolls back", async () => {
   const opened = await pipeline(gate.url, { baton: null, requests: [exec("BEGIN"), exec("INSERT INTO notes (body) VALUES ('tx')")] },
                                 { headers: auth("alice") });
   assert.equal(opened.status, 200);
@@ -102,7 +98,7 @@ e2e("denied inside a transaction: the stream stays usable and the client rolls b
   assert.equal(count.json.results[0].response.result.rows[0][0].value, "0");
 });
 
-e2e("another principal's baton and forged batons are STREAM_EXPIRED before upstream", async () => {
+test("another principal's baton and forged batons are STREAM_EXPIRED before upstream", async () => {
   const opened = await pipeline(gate.url, { baton: null, requests: [exec("SELECT 1")] }, { headers: auth("alice") });
   const baton = opened.json.baton;
   upstream.reset();
@@ -117,7 +113,7 @@ e2e("another principal's baton and forged batons are STREAM_EXPIRED before upstr
   assert.equal(mine.status, 200);
 });
 
-e2e("store_sql texts are authorized when executed by sql_id", async () => {
+test("store_sql texts are authorized when executed by sql_id", async () => {
   const stored = await pipeline(gate.url, {
     baton: null,
     requests: [{ type: "store_sql", sql_id: 1, sql: "SELECT body FROM notes" }, { type: "store_sql", sql_id: 2, sql: "SELECT value FROM secrets" }],
@@ -132,7 +128,7 @@ e2e("store_sql texts are authorized when executed by sql_id", async () => {
   assert.equal(denied.json.results[0].error.code, "SQLITE_AUTH");
 });
 
-e2e("cursor: allowed lines match upstream; denied is a head line and an error entry", async () => {
+test("cursor: allowed lines match upstream; denied is a head line and an error entry", async () => {
   const body = { baton: null, batch: { steps: [{ stmt: { sql: "SELECT id, body FROM notes ORDER BY id" } }] } };
   const direct = await cursor(upstream.url, body);
   const viaGate = await cursor(gate.url, body, auth("alice"));
@@ -148,7 +144,7 @@ e2e("cursor: allowed lines match upstream; denied is a head line and an error en
   assert.equal(denied.lines[1].error.code, "SQLITE_AUTH");
 });
 
-e2e("a token signed by another key is 401 AUTH_JWT_INVALID", async () => {
+test("a token signed by another key is 401 AUTH_JWT_INVALID", async () => {
   const other = mkdtempSync(join(tmpdir(), "libsql-gate-e2e-other-"));
   try {
     execFileSync(gateBinary, ["keygen", "--alg", "EdDSA", "--kid", "k1", "--out", other]);
@@ -161,4 +157,58 @@ e2e("a token signed by another key is 401 AUTH_JWT_INVALID", async () => {
   } finally {
     rmSync(other, { recursive: true, force: true });
   }
+});
+
+test("the denial message names the action and the table (SPEC §4)", async () => {
+  const res = await pipeline(gate.url, { baton: null, requests: [exec("INSERT INTO secrets (value) VALUES ('x')")] },
+                             { headers: auth("bob") });
+  assert.equal(res.json.results[0].error.code, "SQLITE_AUTH");
+  assert.equal(res.json.results[0].error.message, 'permission denied: data_add on table "secrets"');
+});
+
+test("a statement on an unknown table is SQL_PARSE_ERROR with SQLite's message, not forwarded", async () => {
+  upstream.reset();
+  const res = await pipeline(gate.url, { baton: null, requests: [exec("SELECT * FROM no_such_table")] }, { headers: auth("alice") });
+  assert.equal(res.status, 200);
+  assert.equal(res.json.results[0].type, "error");
+  assert.equal(res.json.results[0].error.code, "SQL_PARSE_ERROR");
+  assert.match(res.json.results[0].error.message, /no such table: no_such_table/);
+  assert.deepEqual(pipelinesReceived(), []);
+});
+
+test("DDL through the gate, then statements on the new table are analysed against it", async () => {
+  const created = await pipeline(gate.url, {
+    baton: null,
+    // DDL earlier in a pipeline is visible to later requests of the same pipeline.
+    requests: [exec("CREATE TABLE widgets (id INTEGER PRIMARY KEY, name TEXT)"), exec("INSERT INTO widgets (name) VALUES ('w1')")],
+  }, { headers: auth("carol") });
+  assert.equal(created.status, 200);
+  assert.deepEqual(created.json.results.map((r) => r.type), ["ok", "ok"], JSON.stringify(created.json));
+  // A later pipeline: the gate's schema copy now knows widgets.
+  const read = await pipeline(gate.url, { baton: null, requests: [exec("SELECT name FROM widgets")] }, { headers: auth("carol") });
+  assert.equal(read.json.results[0].type, "ok", JSON.stringify(read.json));
+  assert.equal(read.json.results[0].response.result.rows[0][0].value, "w1");
+  // Someone without grants on it is denied by name, not told the table is unknown.
+  const denied = await pipeline(gate.url, { baton: null, requests: [exec("SELECT name FROM widgets")] }, { headers: auth("alice") });
+  assert.equal(denied.json.results[0].error.code, "SQLITE_AUTH");
+  assert.equal(denied.json.results[0].error.message, 'permission denied: data_read on table "widgets"');
+});
+
+test("a table created directly upstream is picked up by one refresh after the parse error", async () => {
+  const direct = await pipeline(upstream.url, { baton: null, requests: [exec("CREATE TABLE gadgets (id INTEGER PRIMARY KEY)")] });
+  assert.equal(direct.json.results[0].type, "ok");
+  // Wait out the refresh rate limit of a parse error right after another refresh.
+  await new Promise((res) => setTimeout(res, 1100));
+  const res = await pipeline(gate.url, { baton: null, requests: [exec("SELECT count(*) FROM gadgets")] }, { headers: auth("carol") });
+  assert.equal(res.json.results[0].type, "ok", JSON.stringify(res.json));
+});
+
+test("/metrics counts denials by action and analysis cache lookups", async () => {
+  const text = await (await fetch(gate.admin + "/metrics")).text();
+  const value = (re) => Number((text.match(re) ?? [])[1] ?? 0);
+  assert.ok(value(/^libsql_gate_denials_total\{action="data_read"\} (\d+)/m) >= 2, text);
+  assert.ok(value(/^libsql_gate_denials_total\{action="data_add"\} (\d+)/m) >= 1);
+  assert.ok(value(/^libsql_gate_denials_total\{action="parse_error"\} (\d+)/m) >= 1);
+  assert.ok(value(/^libsql_gate_sql_cache_lookups_total\{result="miss"\} (\d+)/m) >= 1);
+  assert.ok(value(/^libsql_gate_requests_total\{outcome="allowed",protocol="http"\} (\d+)/m) >= 1);
 });

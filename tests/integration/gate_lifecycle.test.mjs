@@ -70,14 +70,14 @@ test("SIGHUP with a valid config applies it; with an invalid one keeps the old",
     gate.writeConfig(gateConfig({ upstreamUrl: upstream.url, limits: { max_body_bytes: 65536 } }));
     gate.child.kill("SIGHUP");
     await gate.waitForLog((r) => r.msg === "config reloaded");
-    assert.equal(await send(), 503, "bigger limit applies (then auth fails closed)");
+    assert.equal(await send(), 401, "bigger limit applies (then the token is refused)");
 
     gate.writeConfig("listen: [this is not\n  valid: yaml");
     gate.child.kill("SIGHUP");
     const rejected = await gate.waitForLog((r) => /config reload rejected/.test(r.msg));
     assert.equal(rejected.level, "error");
     assert.ok(Array.isArray(rejected.problems) && rejected.problems.length > 0);
-    assert.equal(await send(), 503, "old config keeps serving");
+    assert.equal(await send(), 401, "old config keeps serving");
     const probe = await fetch(gate.url + "/v3");
     assert.equal(probe.status, 200);
     await probe.text();

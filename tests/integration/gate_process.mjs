@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
+import net from "node:net";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const gateBinary = resolve(root, process.env.LIBSQL_GATE_BIN ?? "build/proxy/libsql-gate");
@@ -106,4 +107,13 @@ export function runGate(args, env = {}) {
     child.stderr.on("data", (d) => (stderr += d));
     child.on("exit", (code) => res({ code, stdout, stderr }));
   });
+}
+
+// A loopback port nothing listens on (bound, then released): an unreachable address.
+export async function freePort() {
+  const server = net.createServer();
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address();
+  await new Promise((r) => server.close(r));
+  return port;
 }

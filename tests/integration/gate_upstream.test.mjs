@@ -3,16 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import net from "node:net";
-import { startGate, gateConfig } from "./gate_process.mjs";
-
-async function freePort() {
-  const server = net.createServer();
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address();
-  await new Promise((r) => server.close(r));
-  return port;
-}
+import { startGate, gateConfig, freePort } from "./gate_process.mjs";
 
 test("unreachable upstream: 502 UPSTREAM_UNAVAILABLE and not ready", async () => {
   const gate = await startGate(gateConfig({ upstreamUrl: `http://127.0.0.1:${await freePort()}` }));

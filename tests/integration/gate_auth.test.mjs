@@ -1,0 +1,145 @@
+// Every authentication row of SPEC §4 produced by the real binary with real tokens
+// from the development issuer (Clerk-shaped, RS256 over a loopback JWKS URL), and
+// an issuer whose JWKS URL is down from the start (keys unavailable). Nothing that
+// fails authentication reaches upstream.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startUpstream } from "../upstream/server.mjs";
+import { startIssuer } from "../issuer/issuer.mjs";
+import { pipeline, exec } from "../upstream/test_support.mjs";
+import { startGate, freePort } from "./gate_process.mjs";
+
+const AUDIENCE = "libsql-gate-test";
+const DOWN_ISSUER = "https://down.example";
+let upstream;
+let issuer;
+let gate;
+
+before(async () => {
+  upstream = await startUpstream({});
+  issuer = await startIssuer({ profile: "clerk" });
+  const down = await freePort();
+  const config = [
+    'listen: "127.0.0.1:0"',
+    'admin_listen: "127.0.0.1:0"',
+    "upstream:",
+    `  url: ${JSON.stringify(upstream.url)}`,
+    "database:",
+    "  name: db",
+    `  id: ${JSON.stringify(issuer.databaseId)}`,
+    "issuers:",
+    "  - name: clerk",
+    `    issuer: ${JSON.stringify(issuer.issuerUrl)}`,
+    `    jwks_uri: ${JSON.stringify(issuer.jwksUrl)}`,
+    "    algorithms: [RS256]",
+    `    audiences: [${JSON.stringify(AUDIENCE)}]`,
+    "  - name: down",
+    `    issuer: ${JSON.stringify(DOWN_ISSUER)}`,
+    `    jwks_uri: "http://127.0.0.1:${down}/jwks.json"`,
+    "    algorithms: [RS256]",
+    "limits:",
+    "  drain_timeout_ms: 2000",
+    "",
+  ].join("\n");
+  gate = await startGate(config);
+  // The clerk issuer's keys are fetched in the background at start.
+  for (let i = 0; i < 100; i++) {
+    const body = await (await fetch(gate.admin + "/readyz")).json();
+    if (!(body.missing ?? []).some((m) => /issuer clerk/.test(m))) break;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+});
+
+after(async () => {
+  await gate?.stop();
+  await issuer?.close();
+  await upstream?.close();
+});
+
+const body = { baton: null, requests: [exec("SELECT 1")] };
+const template = (claims = {}, options = {}) => issuer.mint({ aud: AUDIENCE, ...claims }, { kind: "template", ...options });
+const withToken = (token) => ({ headers: { authorization: `Bearer ${token}` } });
+const forwarded = () => upstream.received.filter((r) => r.path.endsWith("/pipeline") && !JSON.stringify(r.body).includes("sqlite_schema"));
+
+async function expectRejected(token, status, code, challenge) {
+  upstream.reset();
+  const res = await pipeline(gate.url, body, withToken(token));
+  assert.equal(res.status, status, JSON.stringify(res.json));
+  assert.equal(res.json.code, code);
+  assert.equal(res.json.error, res.json.message);
+  assert.ok(!res.text.includes(token), "the message never echoes the token");
+  if (challenge !== undefined) assert.equal(res.headers.get("www-authenticate"), challenge);
+  assert.deepEqual(forwarded(), [], "nothing reached upstream");
+  return res;
+}
+
+const INVALID = 'Bearer error="invalid_token"';
+
+test("a valid token: the pipeline is forwarded and answered as upstream does", async () => {
+  const res = await pipeline(gate.url, body, withToken(await template()));
+  assert.equal(res.status, 200, JSON.stringify(res.json));
+  assert.equal(res.json.results[0].type, "ok");
+  assert.equal(res.json.results[0].response.result.rows[0][0].value, "1");
+});
+
+test("no Authorization header: 401 AUTH_HEADER_NOT_FOUND with the realm challenge", async () => {
+  const res = await pipeline(gate.url, body);
+  assert.equal(res.status, 401);
+  assert.equal(res.json.code, "AUTH_HEADER_NOT_FOUND");
+  assert.equal(res.headers.get("www-authenticate"), 'Bearer realm="libsql-gate"');
+});
+
+test("a bearer value that is not a JWT: 401 AUTH_HEADER_MALFORMED", async () => {
+  await expectRejected("not-a-jwt", 401, "AUTH_HEADER_MALFORMED", INVALID);
+});
+
+test("a corrupted signature: 401 AUTH_JWT_INVALID", async () => {
+  const res = await expectRejected(await template({}, { signature: "corrupt" }), 401, "AUTH_JWT_INVALID", INVALID);
+  assert.match(res.json.message, /signature/);
+});
+
+test("an issuer the gate does not trust: 401 AUTH_JWT_INVALID", async () => {
+  await expectRejected(await template({ iss: "https://stranger.example" }), 401, "AUTH_JWT_INVALID", INVALID);
+});
+
+test("the wrong audience: 401 AUTH_JWT_INVALID naming the audience", async () => {
+  const res = await expectRejected(await template({ aud: "someone-else" }), 401, "AUTH_JWT_INVALID", INVALID);
+  assert.match(res.json.message, /aud/);
+});
+
+test("an expired token: 401 AUTH_JWT_EXPIRED", async () => {
+  const now = Math.floor(Date.now() / 1000);
+  await expectRejected(await template({}, { now: now - 7200, ttl: 60 }), 401, "AUTH_JWT_EXPIRED", INVALID);
+});
+
+test("a token not yet valid: 401 AUTH_JWT_IMMATURE", async () => {
+  const now = Math.floor(Date.now() / 1000);
+  await expectRejected(await template({}, { now: now + 7200 }), 401, "AUTH_JWT_IMMATURE", INVALID);
+});
+
+test("an issuer whose keys were never fetched: 503 AUTH_KEYS_UNAVAILABLE", async () => {
+  await expectRejected(await template({ iss: DOWN_ISSUER }), 503, "AUTH_KEYS_UNAVAILABLE");
+  const ready = await fetch(gate.admin + "/readyz");
+  assert.equal(ready.status, 503);
+  assert.ok((await ready.json()).missing.some((m) => /issuer down/.test(m)));
+});
+
+test("a token for another database: 403 AUTH_DATABASE_SCOPE", async () => {
+  const res = await expectRejected(await template({ id: "00000000-0000-4000-8000-000000000000" }), 403,
+                                   "AUTH_DATABASE_SCOPE");
+  assert.equal(res.headers.get("www-authenticate"), null);
+});
+
+test("/metrics counts the refused tokens by issuer and reason", async () => {
+  const text = await (await fetch(gate.admin + "/metrics")).text();
+  const count = (issuerName, reason) => {
+    const m = text.match(new RegExp(`^libsql_gate_auth_failures_total\\{issuer="${issuerName}",reason="${reason}"\\} (\\d+)`, "m"));
+    return m ? Number(m[1]) : 0;
+  };
+  assert.ok(count("clerk", "signature_invalid") >= 1, text);
+  assert.ok(count("clerk", "expired") >= 1);
+  assert.ok(count("clerk", "database_scope") >= 1);
+  assert.ok(count("down", "keys_unavailable") >= 1);
+  assert.match(text, /^libsql_gate_jwks_fetches_total\{issuer="clerk",result="ok"\} [1-9]/m);
+  assert.match(text, /^libsql_gate_token_cache_lookups_total\{result="miss"\} [1-9]/m);
+});
