@@ -28,22 +28,8 @@ std::int64_t now_unix() {
       .count();
 }
 
-bool same_verification(const jwks::IssuerConfig& a, const jwks::IssuerConfig& b) {
-  return a.name == b.name && a.issuer == b.issuer && a.key_source == b.key_source &&
-         a.key_location == b.key_location && a.audiences == b.audiences &&
-         a.authorized_parties == b.authorized_parties && a.algorithms == b.algorithms &&
-         a.clock_skew_s == b.clock_skew_s && a.refresh_interval_s == b.refresh_interval_s &&
-         a.min_refresh_interval_s == b.min_refresh_interval_s && a.max_stale_s == b.max_stale_s &&
-         a.ca_file == b.ca_file;
-}
-
-bool same_issuers(const Config& a, const Config& b) {
-  if (a.issuers.size() != b.issuers.size()) return false;
-  for (std::size_t i = 0; i < a.issuers.size(); ++i) {
-    if (!same_verification(a.issuers[i].verification, b.issuers[i].verification)) return false;
-  }
-  return true;
-}
+// How long a reloaded verifier may take to fetch keys before it takes over anyway.
+constexpr std::chrono::seconds kReloadKeyWait{10};
 
 AuthFailure failure_of(jwks::VerifyStatus status) {
   const std::string_view code = jwks::error_code(status);
@@ -87,13 +73,13 @@ class GateGuard final : public RequestGuard {
   explicit GateGuard(const GuardContext& context)
       : logger_(context.logger),
         jwks_metrics_(context.metrics),
-        authenticator_(issuer_verification(context.config), authenticator_options(context.config), &jwks_metrics_),
+        home_(*context.contexts.at(0)),
+        authenticator_(start_authenticator(context.config)),
         loader_(*context.contexts.at(0), *context.upstream, context.logger),
         settings_(std::make_shared<Settings>(context.config, 0)),
         sql_cache_hit_(context.metrics.sql_cache_lookups().Add({{"result", "hit"}})),
         sql_cache_miss_(context.metrics.sql_cache_lookups().Add({{"result", "miss"}})),
         workers_(std::max<std::size_t>(context.workers, 1)) {
-    authenticator_.start(*context.contexts.at(0));
     loader_.start();
   }
 
@@ -102,7 +88,9 @@ class GateGuard final : public RequestGuard {
   asio::awaitable<Authentication> authenticate(const std::string& token) override {
     // A named copy: g++ 12 mishandles temporaries bound to by-value coroutine parameters.
     std::string bearer = token;
-    jwks::AuthResult result = co_await authenticator_.authenticate(bearer, now_unix());
+    // Held for the whole check: a reload may swap in another one meanwhile.
+    const std::shared_ptr<jwks::Authenticator> authenticator = authenticator_.load(std::memory_order_acquire);
+    jwks::AuthResult result = co_await authenticator->authenticate(bearer, now_unix());
     if (!result.ok()) {
       co_return rejected(failure_of(result.status), std::string(jwks::describe(result.status)), result.issuer_name,
                          result.reason);
@@ -158,7 +146,8 @@ class GateGuard final : public RequestGuard {
 
   std::vector<std::string> not_ready() const override {
     std::vector<std::string> missing;
-    for (const std::string& issuer : authenticator_.readiness(now_unix()).issuers_without_keys) {
+    const std::shared_ptr<jwks::Authenticator> authenticator = authenticator_.load(std::memory_order_acquire);
+    for (const std::string& issuer : authenticator->readiness(now_unix()).issuers_without_keys) {
       missing.push_back("issuer " + issuer + ": no usable keys");
     }
     if (!loader_.loaded()) missing.push_back("schema: not yet loaded from upstream");
@@ -166,26 +155,27 @@ class GateGuard final : public RequestGuard {
   }
 
   // SIGHUP: claim mappings, the database identity and the policy apply to the next
-  // request. Key sources and verification settings of issuers are owned by running
-  // refresh loops: changing them needs a restart (logged; the old ones keep serving).
+  // request. Issuers are re-created from the new config (key files re-read, new
+  // issuers and settings in force); the new verifier takes over once it has keys
+  // for every issuer the old one had keys for (bounded wait), so a reload never
+  // opens a window in which valid tokens get 503.
   void reconfigure(const Config& config) override {
     const std::shared_ptr<Settings> old = settings_.load(std::memory_order_acquire);
-    if (!same_issuers(old->config, config)) {
-      logger_.warn("config reload: issuer verification and key settings take effect only after a restart",
-                   {{"keys", nlohmann::json::array({"issuers"})}});
-    }
-    Config next = config;
-    // Claim mappings follow the new config; verification stays as running.
-    next.issuers = old->config.issuers;
-    for (IssuerEntry& entry : next.issuers) {
-      if (const IssuerEntry* fresh = find_issuer(config, entry.verification.name)) entry.claims = fresh->claims;
-    }
-    settings_.store(std::make_shared<Settings>(std::move(next), old->epoch + 1),
-                    std::memory_order_release);
+    settings_.store(std::make_shared<Settings>(config, old->epoch + 1), std::memory_order_release);
+    auto next = std::make_shared<const Config>(config);
+    asio::post(home_, [this, next] {
+      if (stopped_) return;
+      if (pending_) pending_->stop();
+      pending_ = start_authenticator(*next);
+      asio::co_spawn(home_, take_over_when_ready(++reloads_), asio::detached);
+    });
   }
 
+  // After the io_contexts stopped (GateServer::stop): no handler runs concurrently.
   void stop() override {
-    authenticator_.stop();
+    stopped_ = true;
+    authenticator_.load()->stop();
+    if (pending_) pending_->stop();
     loader_.stop();
   }
 
@@ -197,6 +187,41 @@ class GateGuard final : public RequestGuard {
     std::uint64_t hits = 0;
     std::uint64_t misses = 0;
   };
+
+  std::shared_ptr<jwks::Authenticator> start_authenticator(const Config& config) {
+    auto authenticator = std::make_shared<jwks::Authenticator>(issuer_verification(config),
+                                                               authenticator_options(config), &jwks_metrics_);
+    authenticator->start(home_);
+    return authenticator;
+  }
+
+  // Home thread. Swaps pending_ in once it has keys for every issuer the current one
+  // has keys for (URL issuers fetch in the background), or after kReloadKeyWait.
+  asio::awaitable<void> take_over_when_ready(std::uint64_t reload) {
+    asio::steady_timer tick(home_);
+    const auto deadline = std::chrono::steady_clock::now() + kReloadKeyWait;
+    while (!stopped_ && reload == reloads_ && std::chrono::steady_clock::now() < deadline &&
+           !covers(*pending_, *authenticator_.load(std::memory_order_acquire))) {
+      boost::system::error_code ec;
+      tick.expires_after(std::chrono::milliseconds(50));
+      co_await tick.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (stopped_ || reload != reloads_) co_return;  // a later reload took over
+    std::shared_ptr<jwks::Authenticator> previous = authenticator_.exchange(std::move(pending_));
+    previous->stop();
+    logger_.info("issuers reloaded", {{"issuers", authenticator_.load()->issuer_count()}});
+  }
+
+  // `next` has usable keys for every issuer name `current` has usable keys for.
+  static bool covers(const jwks::Authenticator& next, const jwks::Authenticator& current) {
+    const std::int64_t now = now_unix();
+    const std::vector<std::string> next_missing = next.readiness(now).issuers_without_keys;
+    if (next_missing.empty()) return true;
+    const std::vector<std::string> current_missing = current.readiness(now).issuers_without_keys;
+    return std::all_of(next_missing.begin(), next_missing.end(), [&](const std::string& name) {
+      return std::find(current_missing.begin(), current_missing.end(), name) != current_missing.end();
+    });
+  }
 
   policy::SqlAnalyzer& analyzer(std::size_t worker) {
     WorkerState& state = workers_[worker];
@@ -274,8 +299,13 @@ class GateGuard final : public RequestGuard {
   }
 
   Logger& logger_;
-  JwksMetrics jwks_metrics_;  // before authenticator_: it reports until stop()
-  jwks::Authenticator authenticator_;
+  JwksMetrics jwks_metrics_;  // before the authenticators: they report until stop()
+  asio::io_context& home_;    // contexts[0]: key refresh loops, reloads
+  std::atomic<std::shared_ptr<jwks::Authenticator>> authenticator_;
+  // Home thread only: the reload's verifier until it takes over.
+  std::shared_ptr<jwks::Authenticator> pending_;
+  std::uint64_t reloads_ = 0;
+  bool stopped_ = false;
   SchemaLoader loader_;
   std::atomic<std::shared_ptr<Settings>> settings_;
   prometheus::Counter& sql_cache_hit_;

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { startUpstream } from "../upstream/server.mjs";
 import { startIssuer } from "../issuer/issuer.mjs";
 import { pipeline, exec } from "../upstream/test_support.mjs";
-import { startGate, freePort } from "./gate_process.mjs";
+import { startGate, freePort, issuersConfig, waitForReadiness } from "./gate_process.mjs";
 
 const AUDIENCE = "libsql-gate-test";
 const DOWN_ISSUER = "https://down.example";
@@ -19,35 +19,17 @@ before(async () => {
   upstream = await startUpstream({});
   issuer = await startIssuer({ profile: "clerk" });
   const down = await freePort();
-  const config = [
-    'listen: "127.0.0.1:0"',
-    'admin_listen: "127.0.0.1:0"',
-    "upstream:",
-    `  url: ${JSON.stringify(upstream.url)}`,
-    "database:",
-    "  name: db",
-    `  id: ${JSON.stringify(issuer.databaseId)}`,
-    "issuers:",
-    "  - name: clerk",
-    `    issuer: ${JSON.stringify(issuer.issuerUrl)}`,
-    `    jwks_uri: ${JSON.stringify(issuer.jwksUrl)}`,
-    "    algorithms: [RS256]",
-    `    audiences: [${JSON.stringify(AUDIENCE)}]`,
-    "  - name: down",
-    `    issuer: ${JSON.stringify(DOWN_ISSUER)}`,
-    `    jwks_uri: "http://127.0.0.1:${down}/jwks.json"`,
-    "    algorithms: [RS256]",
-    "limits:",
-    "  drain_timeout_ms: 2000",
-    "",
-  ].join("\n");
+  const config = issuersConfig({
+    upstreamUrl: upstream.url,
+    databaseId: issuer.databaseId,
+    issuers: [
+      { name: "clerk", algorithms: ["RS256"], issuer: issuer.issuerUrl, jwks_uri: issuer.jwksUrl, audiences: [AUDIENCE] },
+      { name: "down", algorithms: ["RS256"], issuer: DOWN_ISSUER, jwks_uri: `http://127.0.0.1:${down}/jwks.json` },
+    ],
+  });
   gate = await startGate(config);
-  // The clerk issuer's keys are fetched in the background at start.
-  for (let i = 0; i < 100; i++) {
-    const body = await (await fetch(gate.admin + "/readyz")).json();
-    if (!(body.missing ?? []).some((m) => /issuer clerk/.test(m))) break;
-    await new Promise((res) => setTimeout(res, 100));
-  }
+  // The clerk issuer's keys are fetched in the background at start ("down" never has any).
+  await waitForReadiness(gate, (status, body) => !(body.missing ?? []).some((m) => /issuer clerk|schema/.test(m)));
 });
 
 after(async () => {

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { startUpstream } from "../upstream/server.mjs";
 import { pipeline, cursor, exec } from "../upstream/test_support.mjs";
-import { startGate, gateConfig, gateBinary } from "./gate_process.mjs";
+import { startGate, gateConfig, gateBinary, waitForReadiness } from "./gate_process.mjs";
 
 const ISSUER = "https://dev.example";
 let dir;
@@ -34,10 +34,7 @@ before(async () => {
     .replace("jwks_file: jwks.json", `jwks_file: ${JSON.stringify(join(dir, "keys", "jwks.json"))}`);
   gate = await startGate(config);
   // Ready once the keys (a file: at start) and the upstream's schema are loaded.
-  for (let i = 0; i < 100; i++) {
-    if ((await fetch(gate.admin + "/readyz")).status === 200) break;
-    await new Promise((res) => setTimeout(res, 100));
-  }
+  await waitForReadiness(gate);
   tokens.alice = mint("alice", ["notes:data_read,data_add,data_update,data_delete"]);
   tokens.bob = mint("bob", ["notes:data_read"]);
   tokens.carol = mint("carol", ["all:data_read,data_add,data_update,data_delete,schema_add,schema_update,schema_delete"]);

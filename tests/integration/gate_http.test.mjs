@@ -5,7 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { startUpstream } from "../upstream/server.mjs";
-import { startGate, gateConfig } from "./gate_process.mjs";
+import { startGate, gateConfig, waitForReadiness } from "./gate_process.mjs";
 
 let upstream;
 let gate;
@@ -15,12 +15,7 @@ before(async () => {
   gate = await startGate(gateConfig({ upstreamUrl: upstream.url, limits: { max_body_bytes: 4096, max_token_bytes: 1024 } }));
   // Ready once the issuer's keys and the upstream's schema are loaded; after that
   // the gate itself sends upstream nothing the tests below do not cause.
-  for (let i = 0; i < 100; i++) {
-    const ready = await fetch(gate.admin + "/readyz");
-    await ready.text();
-    if (ready.status === 200) break;
-    await new Promise((res) => setTimeout(res, 100));
-  }
+  await waitForReadiness(gate);
 });
 
 after(async () => {

@@ -117,3 +117,40 @@ export async function freePort() {
   await new Promise((r) => server.close(r));
   return port;
 }
+
+// A config for tests with real issuers: `issuers` are {name, issuer, jwks_uri |
+// jwks_file, algorithms, audiences?}; the database is named "db" with `databaseId`.
+export function issuersConfig({ upstreamUrl, databaseId, issuers }) {
+  const lines = [
+    'listen: "127.0.0.1:0"',
+    'admin_listen: "127.0.0.1:0"',
+    "upstream:",
+    `  url: ${JSON.stringify(upstreamUrl)}`,
+    "database:",
+    "  name: db",
+    `  id: ${JSON.stringify(databaseId)}`,
+    "issuers:",
+  ];
+  for (const { name, algorithms, ...rest } of issuers) {
+    lines.push(`  - name: ${name}`, `    algorithms: [${algorithms.join(", ")}]`);
+    for (const [key, value] of Object.entries(rest)) lines.push(`    ${key}: ${JSON.stringify(value)}`);
+  }
+  lines.push("limits:", "  drain_timeout_ms: 2000", "");
+  return lines.join("\n");
+}
+
+// Polls /readyz until `done(status, body)` holds (default: 200), at most ~10 s;
+// returns the last answer. Keys from URLs and the upstream's schema load in the
+// background after start.
+export async function waitForReadiness(gate, done = (status) => status === 200) {
+  let status = 0;
+  let body = null;
+  for (let i = 0; i < 100; i++) {
+    const res = await fetch(gate.admin + "/readyz");
+    status = res.status;
+    body = await res.json();
+    if (done(status, body)) break;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  return { status, body };
+}
