@@ -209,3 +209,37 @@ test("/metrics counts denials by action and analysis cache lookups", async () =>
   assert.ok(value(/^libsql_gate_sql_cache_lookups_total\{result="miss"\} (\d+)/m) >= 1);
   assert.ok(value(/^libsql_gate_requests_total\{outcome="allowed",protocol="http"\} (\d+)/m) >= 1);
 });
+
+test("an allowed batch answers exactly as upstream does; a denied step refuses the whole pipeline", async () => {
+  const batch = (steps) => ({ type: "batch", batch: { steps } });
+  const steps = [
+    { stmt: { sql: "SELECT count(*) FROM notes" } },
+    { stmt: { sql: "SELECT body FROM notes ORDER BY id LIMIT 1" }, condition: { type: "ok", step: 0 } },
+  ];
+  const body = { baton: null, requests: [batch(steps), { type: "close" }] };
+  const direct = await pipeline(upstream.url, body);
+  const viaGate = await pipeline(gate.url, body, { headers: auth("alice") });
+  assert.equal(viaGate.status, 200);
+  assert.deepEqual(withoutTiming(viaGate.json.results), withoutTiming(direct.json.results));
+
+  upstream.reset();
+  const denied = await pipeline(gate.url, {
+    baton: null, requests: [batch([...steps, { stmt: { sql: "UPDATE secrets SET value = 'x'" } }])],
+  }, { headers: auth("alice") });
+  assert.equal(denied.json.results[0].type, "error");
+  assert.equal(denied.json.results[0].error.message, 'permission denied: data_update on table "secrets"');
+  assert.deepEqual(pipelinesReceived(), []);
+});
+
+test("DDL in a cursor batch: later steps see it, and later requests too", async () => {
+  const created = await cursor(gate.url, {
+    baton: null,
+    batch: { steps: [{ stmt: { sql: "CREATE TABLE gizmos (id INTEGER PRIMARY KEY)" } },
+                     { stmt: { sql: "INSERT INTO gizmos DEFAULT VALUES" } }] },
+  }, auth("carol"));
+  assert.equal(created.status, 200);
+  assert.ok(!created.lines.some((l) => l.type === "error"), JSON.stringify(created.lines));
+  const read = await pipeline(gate.url, { baton: null, requests: [exec("SELECT count(*) FROM gizmos")] }, { headers: auth("carol") });
+  assert.equal(read.json.results[0].type, "ok", JSON.stringify(read.json));
+  assert.equal(read.json.results[0].response.result.rows[0][0].value, "1");
+});
