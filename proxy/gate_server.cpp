@@ -147,8 +147,10 @@ struct GateServer::Impl {
   Parts parts;
   mutable std::mutex config_mutex;
   std::shared_ptr<const Config> config;
-  std::shared_ptr<RequestGuard> guard;
   std::vector<std::unique_ptr<Worker>> workers;
+  // After the workers: destroyed before their io_contexts, which the guard's
+  // background work (key refresh strands, schema fetches) is bound to.
+  std::shared_ptr<RequestGuard> guard;
   std::vector<std::thread> threads;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> worker_work;
