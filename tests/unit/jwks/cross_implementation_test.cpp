@@ -16,29 +16,17 @@
 
 #include "jwks/verifier.hpp"
 #include "jwks_test_support.hpp"
+#include "tests/unit/support/process_run.hpp"
 
 using namespace gate::jwks;
 using namespace gate::jwks::test;
 
 namespace {
 
-struct Run {
-  int exit_code = -1;
-  std::string out;
-};
+using Run = gate::test::ProcessRun;
 
 // Runs a shell command, capturing stdout (stderr goes to the test log).
-Run run(const std::string& command) {
-  Run result;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> buf{};
-  std::size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) result.out.append(buf.data(), n);
-  int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
+Run run(const std::string& command) { return gate::test::run_command(command); }
 
 std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();

@@ -15,20 +15,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/unit/support/process_run.hpp"
+
 namespace {
 
 using nlohmann::json;
 
-std::string shell_quoted(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
+using gate::test::shell_quoted;
 
-struct Run {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
+struct Run : gate::test::ProcessRun {
   json output() const {
     json parsed = json::parse(out, nullptr, false);
     REQUIRE_FALSE(parsed.is_discarded());
@@ -66,21 +61,10 @@ class ExplainFixture {
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
   Run run_binary(const std::string& args) const {
-    std::string err_path = (dir_ / "stderr.txt").string();
-    std::string command = "env -u LIBSQL_GATE_CONFIG " + shell_quoted(GATE_BINARY) + " " + args +
-                          " 2>" + shell_quoted(err_path);
     Run run;
-    FILE* pipe = popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    char buffer[4096];
-    std::size_t n = 0;
-    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) run.out.append(buffer, n);
-    int status = pclose(pipe);
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::ifstream err(err_path);
-    std::ostringstream text;
-    text << err.rdbuf();
-    run.err = text.str();
+    static_cast<gate::test::ProcessRun&>(run) = gate::test::run_command(
+        "env -u LIBSQL_GATE_CONFIG " + shell_quoted(GATE_BINARY) + " " + args, (dir_ / "stderr.txt").string());
+    REQUIRE(run.exit_code != -1);
     return run;
   }
 

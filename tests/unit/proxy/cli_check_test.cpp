@@ -13,45 +13,21 @@
 #include <vector>
 
 #include "config_test_support.hpp"
+#include "tests/unit/support/process_run.hpp"
 
 namespace gate::proxy {
 namespace {
 
 using test::ScratchDir;
 
-struct CheckRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string shell_quoted(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-std::string read_all(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using gate::test::shell_quoted;
 
 // Runs `[env] libsql-gate check ARGS` with stderr captured in `scratch`.
-CheckRun run_check(const ScratchDir& scratch, const std::string& args, const std::string& env = "") {
-  std::string err_path = scratch.path() + "/stderr.txt";
-  std::string command = "env -u LIBSQL_GATE_CONFIG " + env + " " + shell_quoted(GATE_BINARY) + " check " + args +
-                        " 2>" + shell_quoted(err_path);
-  CheckRun run;
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buffer[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) run.out.append(buffer, n);
-  int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.err = read_all(err_path);
+gate::test::ProcessRun run_check(const ScratchDir& scratch, const std::string& args, const std::string& env = "") {
+  auto run = gate::test::run_command(
+      "env -u LIBSQL_GATE_CONFIG " + env + " " + shell_quoted(GATE_BINARY) + " check " + args,
+      scratch.path() + "/stderr.txt");
+  REQUIRE(run.exit_code != -1);
   return run;
 }
 
