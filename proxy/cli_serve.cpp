@@ -12,6 +12,7 @@
 #include "proxy/admin_server.hpp"
 #include "proxy/cli_args.hpp"
 #include "proxy/cli_commands.hpp"
+#include "proxy/config_file_argument.hpp"
 #include "proxy/config.hpp"
 #include "proxy/gate_server.hpp"
 #include "proxy/log.hpp"
@@ -147,12 +148,7 @@ int run_serve(std::span<char* const> args) {
     print_usage();
     return 2;
   }
-  std::optional<std::string> path = parsed.args->get("config");
-  if (!path) {
-    if (const char* from_env = std::getenv("LIBSQL_GATE_CONFIG"); from_env != nullptr && *from_env != '\0') {
-      path = from_env;
-    }
-  }
+  std::optional<std::string> path = config_file_argument(*parsed.args);
   if (!path) {
     std::fprintf(stderr, "libsql-gate serve: no config given: pass --config FILE or set LIBSQL_GATE_CONFIG\n");
     return 2;
