@@ -72,6 +72,8 @@ export async function startScenario() {
       issuer: clerk.issuerUrl, jwks_uri: clerk.jwksUrl, ca_file: "clerk-ca.pem", algorithms: ["RS256"],
       // Small skew so that the time-limited token expires within the suite.
       clock_skew_s: 1,
+      // Unknown kids are refetched at most once a second (refresh otherwise 600 s).
+      min_refresh_interval_s: 1,
       claims: { permissions: "perm", roles: "o.rol" },
     }, ROLES),
     ...issuerLines("auth0", {
@@ -82,7 +84,7 @@ export async function startScenario() {
     ...issuerLines("turso", { issuer: TURSO_ISS, keys_file: "turso.pem", algorithms: ["EdDSA"] }),
     ...issuerLines("flaky", {
       issuer: flaky.issuerUrl, jwks_uri: flaky.jwksUrl, algorithms: ["RS256"],
-      refresh_interval_s: 1, min_refresh_interval_s: 1, max_stale_s: 3,
+      refresh_interval_s: 1, min_refresh_interval_s: 1, max_stale_s: 4,
     }),
     "limits:",
     "  drain_timeout_ms: 2000",
@@ -99,6 +101,7 @@ export async function startScenario() {
   const ready = await waitForReadiness(gate);
   if (ready.status !== 200) throw new Error(`gate not ready: ${JSON.stringify(ready.body)}`);
   return {
+    readyAt: Date.now(),
     gate, upstream, clerk, auth0, turso, flaky, ...ids,
     async stop() {
       await gate.stop();

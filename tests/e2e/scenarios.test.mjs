@@ -147,14 +147,26 @@ describe("scoping levels (Turso platform tokens, EdDSA)", () => {
         assert.deepEqual(await db.all("SELECT name FROM users WHERE id = 1"), [{ name: "Ada" }]);
         await assert.rejects(db.run("INSERT INTO users (name, email) VALUES ('ro', 'ro@x')"), denied(client, "data_add", "users"));
       });
+      // A read-only `p` entry naming this database is read-only too.
+      await using(client, await turso({ a: undefined, p: { ro: { ns: ["db"] } } }, "group"), async (db) => {
+        assert.deepEqual(await db.all("SELECT name FROM users WHERE id = 2"), [{ name: "Grace" }]);
+        await assert.rejects(db.run("DELETE FROM comments WHERE id = 2"), denied(client, "data_delete", "comments"));
+      });
       assert.equal(await countWhere("users", "name = 'ro'"), 0);
     });
 
     test(`${client.name}: tokens for another database or group are 403 AUTH_DATABASE_SCOPE`, async () => {
-      for (const [claim, token] of [["id", await turso({ id: OTHER_UUID })], ["gid", await turso({ gid: OTHER_UUID }, "group")]]) {
+      const other = (claim) => `token claim '${claim}' names a different database or group; get a token for this one`;
+      const cases = [
+        [await turso({ id: OTHER_UUID }), other("id")],
+        [await turso({ gid: OTHER_UUID }, "group"), other("gid")],
+        // The right group, but `p` lists neither this database nor its group.
+        [await turso({ p: { rw: { ns: ["otherdb"], tags: [OTHER_UUID] } } }, "group"),
+         "token claim 'p' does not list this database or its group; get a token for this database"],
+      ];
+      for (const [token, message] of cases) {
         await using(client, token, (db) => assert.rejects(db.all("SELECT 1"), surfaced(client, {
-          code: "AUTH_DATABASE_SCOPE", http: true,
-          message: `token claim '${claim}' names a different database or group; get a token for this one`,
+          code: "AUTH_DATABASE_SCOPE", http: true, message,
         })));
       }
     });
@@ -445,6 +457,20 @@ async function metric(series) {
 }
 
 describe("identity provider key lifecycle", () => {
+  test("an unknown kid makes the gate refetch the JWKS once (Clerk rotation, no staging)", async () => {
+    // The floor between fetches (min_refresh_interval_s: 1) has passed since start.
+    await until("the refetch floor", () => Date.now() - s.readyAt > 1500);
+    const before = s.clerk.fetchCount();
+    const { kid, previousKid } = await s.clerk.rotate();
+    assert.notEqual(kid, previousKid);
+    for (const client of CLIENTS) {
+      await using(client, await clerkRole("user"), async (db) => {
+        assert.deepEqual(await db.all("SELECT name FROM users WHERE id = 1"), [{ name: "Ada" }]);
+      });
+    }
+    assert.equal(s.clerk.fetchCount(), before + 1);
+  });
+
   test("Auth0-style staged key rotation under continuous traffic: zero failed requests", async () => {
     const oldKid = s.auth0.signingKid();
     const fetchesBefore = s.auth0.fetchCount();
@@ -516,7 +542,7 @@ describe("identity provider key lifecycle", () => {
     await until("a failed JWKS fetch", () => s.flaky.fetchCount() >= 1);
     for (const client of CLIENTS) assert.deepEqual((await query(client)).rows, [{ title: "Hello" }]);
 
-    // Beyond max_stale_s (3 s) the keys are unusable.
+    // Beyond max_stale_s (4 s) the keys are unusable.
     await until("keys to go stale", async () => (await query(CLIENTS[0])).error?.code === "AUTH_KEYS_UNAVAILABLE", { everyMs: 250 });
     for (const client of CLIENTS) {
       const { error } = await query(client);
