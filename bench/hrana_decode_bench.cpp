@@ -10,23 +10,23 @@ namespace {
 
 // What @libsql/client sends for `execute("SELECT ... WHERE id = ?", [42])` on a new stream.
 const std::string kSelectWithArgs =
-    R"({"baton":null,"requests":[{"type":"execute","stmt":{"sql":"SELECT id, name, email FROM users WHERE id = ?","args":[{"type":"integer","value":"42"}],"want_rows":true}},{"type":"close"}]})";
+    R"j({"baton":null,"requests":[{"type":"execute","stmt":{"sql":"SELECT id, name, email FROM users WHERE id = ?","args":[{"type":"integer","value":"42"}],"want_rows":true}},{"type":"close"}]})j";
 
 // An INSERT with three positional args.
 const std::string kInsert =
-    R"({"baton":null,"requests":[{"type":"execute","stmt":{"sql":"INSERT INTO users (id, name, email) VALUES (?, ?, ?)","args":[{"type":"integer","value":"7"},{"type":"text","value":"ada"},{"type":"text","value":"ada@example.com"}],"want_rows":false}},{"type":"close"}]})";
+    R"j({"baton":null,"requests":[{"type":"execute","stmt":{"sql":"INSERT INTO users (id, name, email) VALUES (?, ?, ?)","args":[{"type":"integer","value":"7"},{"type":"text","value":"ada"},{"type":"text","value":"ada@example.com"}],"want_rows":false}},{"type":"close"}]})j";
 
 // A transaction as the client sends it: a batch of BEGIN, 10 INSERTs with named args, COMMIT.
 std::string batch_body() {
-  std::string steps = R"({"stmt":{"sql":"BEGIN"}})";
+  std::string steps = R"j({"stmt":{"sql":"BEGIN"}})j";
   for (int i = 0; i < 10; ++i) {
-    steps += R"(,{"condition":{"type":"ok","step":)" + std::to_string(i) +
-             R"(},"stmt":{"sql":"INSERT INTO users (id, name) VALUES (:id, :name)","named_args":[{"name":":id","value":{"type":"integer","value":")" +
-             std::to_string(i) + R"("}},{"name":":name","value":{"type":"text","value":"user)" + std::to_string(i) +
-             R"("}}]}})";
+    steps += R"j(,{"condition":{"type":"ok","step":)j" + std::to_string(i) +
+             R"j(},"stmt":{"sql":"INSERT INTO users (id, name) VALUES (:id, :name)","named_args":[{"name":":id","value":{"type":"integer","value":")j" +
+             std::to_string(i) + R"j("}},{"name":":name","value":{"type":"text","value":"user)j" + std::to_string(i) +
+             R"j("}}]}})j";
   }
-  steps += R"(,{"condition":{"type":"ok","step":10},"stmt":{"sql":"COMMIT"}})";
-  return R"({"baton":null,"requests":[{"type":"batch","batch":{"steps":[)" + steps + R"(]}},{"type":"close"}]})";
+  steps += R"j(,{"condition":{"type":"ok","step":10},"stmt":{"sql":"COMMIT"}})j";
+  return R"j({"baton":null,"requests":[{"type":"batch","batch":{"steps":[)j" + steps + R"j(]}},{"type":"close"}]})j";
 }
 
 void decode(benchmark::State& state, const std::string& body) {

@@ -186,28 +186,69 @@ p()
 # ------------------------------------------------------------------ 4
 p("## 4. Profile of the warm path")
 p()
-top = os.path.join(out, "profile-top.txt")
-if profile_kind == "callgrind" and os.path.exists(top):
+self_path = os.path.join(out, "profile-self.txt")
+root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def shorten(fn):
+    """A C++ symbol without template arguments, parameter lists and the object file."""
+    fn = re.sub(r"\s*\[[^\]]*\]\s*$", "", fn).replace("(anonymous namespace)", "anon")
+    for _ in range(20):
+        new = re.sub(r"<[^<>]*>", "\x01", fn)
+        if new == fn:
+            break
+        fn = new
+    for _ in range(20):
+        new = re.sub(r"\([^()]*\)", "\x02", fn)
+        if new == fn:
+            break
+        fn = new
+    fn = fn.replace("\x01", "<>").replace("\x02", "()")
+    fn = re.sub(r"::_Z\w+", "", fn)  # coroutine frame manglings
+    return fn[:120]
+
+
+def profile_rows(path):
+    rows = []
+    for line in open(path):
+        m = re.match(r"\s*([\d,]+)\s+\(\s*([\d.]+)%\)\s+(.*)$", line.rstrip())
+        if not m or "PROGRAM TOTALS" in line:
+            continue
+        loc = m.group(3)
+        fm = re.match(r"^([^:\s]*?):(?!:)(.*)$", loc)
+        file, fn = (fm.group(1), fm.group(2)) if fm else ("", loc)
+        rows.append((m.group(1), float(m.group(2)), file, shorten(fn)))
+    return rows
+
+
+if profile_kind == "callgrind" and os.path.exists(self_path):
     p("`perf stat -e instructions` reports `<not supported>` on this VM, so: `valgrind --tool=callgrind` on the gate,"
-      " counters zeroed after readiness and a first request, then `wrk -t1 -c4 -d5s` of the warm small SELECT."
-      " Top 15 functions by self instructions (Ir) — `callgrind_annotate --inclusive=no`:")
+      " counters zeroed after readiness and a first request, then `wrk -t1 -c4 -d5s` of the warm small SELECT"
+      " (user-space instructions only; kernel/syscall time is not counted). Top 15 functions by self instructions"
+      " (`callgrind_annotate --inclusive=no`; names shortened, raw lists in `bench/out/profile-*.txt`):")
     p()
-    p("```")
-    p(open(top).read().rstrip())
-    p("```")
+    p("| # | self Ir | % | function | file |")
+    p("|---:|---:|---:|---|---|")
+    skip = ("start_thread", "clone", "io_context::run", "_M_run", "0x0000")
+    top = [r for r in profile_rows(self_path) if not any(k in r[3] for k in skip)][:15]
+    for i, (ir, pct, file, fn) in enumerate(top, 1):
+        p(f"| {i} | {ir} | {pct:.2f} | `{fn}` | {os.path.basename(file)} |")
+    p()
     inc = os.path.join(out, "profile-inclusive.txt")
     if os.path.exists(inc):
+        p("Where the request's instructions go — the project's own functions by inclusive instructions"
+          " (top 15, `callgrind_annotate --inclusive=yes`):")
         p()
-        p("Inclusive (top 25), to see which request phase the self costs belong to:")
-        p()
-        p("```")
-        p(open(inc).read().rstrip())
-        p("```")
-elif profile_kind == "perf" and os.path.exists(top):
+        p("| inclusive Ir | % | function |")
+        p("|---:|---:|---|")
+        ours = [r for r in profile_rows(inc) if r[2].startswith(root) and "_M_run" not in r[3]][:15]
+        for ir, pct, file, fn in ours:
+            p(f"| {ir} | {pct:.2f} | `{fn}` ({os.path.relpath(file, root)}) |")
+elif profile_kind == "perf" and os.path.exists(self_path):
     p("`perf record -F 999 -g` of the gate during a warm small-SELECT run, top 15 symbols by self time:")
     p()
     p("```")
-    p(open(top).read().rstrip())
+    p(open(self_path).read().rstrip())
     p("```")
 else:
     p("(no profile taken)")
