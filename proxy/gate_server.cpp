@@ -232,6 +232,12 @@ class Session {
   asio::awaitable<Reply> forward_plain_get(const Request& request, std::string_view path);
   asio::awaitable<Reply> pipeline(Request& request, const Config& config);
   asio::awaitable<Reply> cursor(Request& request, const Config& config, bool& streamed);
+  // Sends a pipeline body upstream. On success `response` holds upstream's answer
+  // (base_url rewritten); otherwise the reply for the client, the client's baton
+  // forgotten (whether upstream ran anything is unknown).
+  asio::awaitable<std::optional<Reply>> send_pipeline(const std::string& path, std::string& body,
+                                                      const std::optional<std::string>& baton,
+                                                      const Config& config, hrana::RewrittenResponse& response);
   asio::awaitable<std::optional<Reply>> admit(const Request& request, const Config& config,
                                               std::optional<Principal>& principal);
   Reply upstream_failure(const UpstreamError& error);
@@ -537,41 +543,71 @@ asio::awaitable<Reply> Session::pipeline(Request& request, const Config& config)
 
   Verdict verdict;
   const std::vector<hrana::RequestStatements> statements = hrana::resolve(pipeline, stored);
+  const std::string path(path_of(request.target()));
+  hrana::RewrittenResponse rewritten;
   if (auto denial = co_await decide(*principal, statements, config, verdict)) {
-    co_return make_reply(http::status::ok,
-                         hrana::pipeline_denial_body(pipeline.requests.size(), denial->index, denial->error,
-                                                     pipeline.baton, config.public_url));
+    const std::size_t count = pipeline.requests.size();
+    auto storage = hrana::storage_requests_of(pipeline);
+    if (!storage) {
+      co_return make_reply(http::status::ok, hrana::pipeline_denial_body(count, denial->index, denial->error,
+                                                                         pipeline.baton, config.public_url));
+    }
+    // Only the SQL storage requests go upstream (see storage_requests_of): the
+    // client's stream, and an open transaction on it, stay usable.
+    if (auto failure = co_await send_pipeline(path, storage->body, pipeline.baton, config, rewritten)) {
+      co_return std::move(*failure);
+    }
+    auto answer = hrana::merge_denied_pipeline(rewritten, *storage, count, denial->index, denial->error);
+    if (!answer) {
+      if (pipeline.baton) streams.forget(*pipeline.baton);
+      co_return upstream_failure({UpstreamFailure::protocol, "upstream pipeline response does not match the request"});
+    }
+    if (!streams.advance(pipeline.baton, rewritten.view.baton, owner,
+                         hrana::apply_stored_sql(pipeline, answer->ok, std::move(stored)))) {
+      server_.parts.logger.warn("stream registry full: stream not registered");
+    }
+    co_return make_reply(http::status::ok, std::move(answer->body));
   }
 
-  UpstreamResponse response;
-  const auto started = Clock::now();
-  UpstreamRequest forward{true, std::string(path_of(request.target())), std::move(request.body()),
-                          "application/json", std::nullopt};
-  auto outcome = co_await server_.workers[worker_]->upstream->send(forward, response);
-  server_.parts.metrics.observe_upstream_duration(std::chrono::duration<double>(Clock::now() - started).count());
-  if (outcome.error) {
-    // Whether upstream ran the pipeline is unknown: the stream's state is too.
-    if (pipeline.baton) streams.forget(*pipeline.baton);
-    co_return upstream_failure(*outcome.error);
+  if (auto failure = co_await send_pipeline(path, request.body(), pipeline.baton, config, rewritten)) {
+    co_return std::move(*failure);
   }
-  if (response.status != 200) {
-    if (pipeline.baton) streams.forget(*pipeline.baton);
-    if (outcome_.empty()) outcome_ = "upstream_error";
-    co_return make_reply(static_cast<http::status>(response.status), std::move(response.body),
-                    response.content_type.empty() ? "application/json" : response.content_type);
-  }
-  auto rewritten = hrana::rewrite_pipeline_response(response.body, config.public_url);
-  if (!rewritten) {
-    if (pipeline.baton) streams.forget(*pipeline.baton);
-    co_return upstream_failure({UpstreamFailure::protocol, "upstream pipeline response is not Hrana JSON"});
-  }
-  if (!streams.advance(pipeline.baton, rewritten->view.baton, owner,
-                       hrana::apply_stored_sql(pipeline, rewritten->view.ok, std::move(stored)))) {
+  if (!streams.advance(pipeline.baton, rewritten.view.baton, owner,
+                       hrana::apply_stored_sql(pipeline, rewritten.view.ok, std::move(stored)))) {
     server_.parts.logger.warn("stream registry full: stream not registered");
   }
   if (verdict.changes_schema) server_.current_guard()->schema_changed();
   if (outcome_.empty()) outcome_ = "allowed";
-  co_return make_reply(http::status::ok, std::move(rewritten->body));
+  co_return make_reply(http::status::ok, std::move(rewritten.body));
+}
+
+asio::awaitable<std::optional<Reply>> Session::send_pipeline(const std::string& path, std::string& body,
+                                                             const std::optional<std::string>& baton,
+                                                             const Config& config, hrana::RewrittenResponse& rewritten) {
+  StreamRegistry& streams = server_.parts.streams;
+  UpstreamResponse response;
+  const auto started = Clock::now();
+  UpstreamRequest forward{true, path, std::move(body), "application/json", std::nullopt};
+  auto outcome = co_await server_.workers[worker_]->upstream->send(forward, response);
+  server_.parts.metrics.observe_upstream_duration(std::chrono::duration<double>(Clock::now() - started).count());
+  if (outcome.error) {
+    // Whether upstream ran the pipeline is unknown: the stream's state is too.
+    if (baton) streams.forget(*baton);
+    co_return upstream_failure(*outcome.error);
+  }
+  if (response.status != 200) {
+    if (baton) streams.forget(*baton);
+    if (outcome_.empty()) outcome_ = "upstream_error";
+    co_return make_reply(static_cast<http::status>(response.status), std::move(response.body),
+                         response.content_type.empty() ? "application/json" : response.content_type);
+  }
+  auto parsed = hrana::rewrite_pipeline_response(response.body, config.public_url);
+  if (!parsed) {
+    if (baton) streams.forget(*baton);
+    co_return upstream_failure({UpstreamFailure::protocol, "upstream pipeline response is not Hrana JSON"});
+  }
+  rewritten = std::move(*parsed);
+  co_return std::nullopt;
 }
 
 // Streams an upstream cursor response to the client as chunks, rewriting the first

@@ -331,18 +331,71 @@ json error_json(const Error& error) { return json{{"message", error.message}, {"
 
 json nullable(const std::optional<std::string>& value) { return value ? json(*value) : json(nullptr); }
 
+
+json denial_result(std::size_t index, std::size_t denied_index, const Error& denial) {
+  if (index == denied_index) return json{{"type", "error"}, {"error", error_json(denial)}};
+  const Error not_executed{"not executed: request " + std::to_string(denied_index) + " was denied", denial.code};
+  return json{{"type", "error"}, {"error", error_json(not_executed)}};
+}
+
+std::string dump(const json& body) { return body.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 }  // namespace
 
 std::string pipeline_denial_body(std::size_t request_count, std::size_t denied_index, const Error& denial,
                                  const std::optional<std::string>& baton,
                                  const std::optional<std::string>& base_url) {
   json results = json::array();
-  const Error not_executed{"not executed: request " + std::to_string(denied_index) + " was denied", denial.code};
-  for (std::size_t i = 0; i < request_count; ++i) {
-    results.push_back(json{{"type", "error"}, {"error", error_json(i == denied_index ? denial : not_executed)}});
+  for (std::size_t i = 0; i < request_count; ++i) results.push_back(denial_result(i, denied_index, denial));
+  return dump(json{{"baton", nullable(baton)}, {"base_url", nullable(base_url)}, {"results", std::move(results)}});
+}
+
+std::optional<StorageForward> storage_requests_of(const PipelineRequest& pipeline) {
+  StorageForward out;
+  json requests = json::array();
+  for (std::size_t i = 0; i < pipeline.requests.size(); ++i) {
+    const StreamRequest& request = pipeline.requests[i];
+    if (!request.sql_id) continue;  // the decoder requires it; never forward a request it did not check
+    if (request.kind == RequestKind::store_sql) {
+      requests.push_back(json{{"type", "store_sql"}, {"sql_id", *request.sql_id}, {"sql", request.stored_sql}});
+    } else if (request.kind == RequestKind::close_sql) {
+      requests.push_back(json{{"type", "close_sql"}, {"sql_id", *request.sql_id}});
+    } else {
+      continue;
+    }
+    out.indices.push_back(i);
   }
-  json body{{"baton", nullable(baton)}, {"base_url", nullable(base_url)}, {"results", std::move(results)}};
-  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (out.indices.empty()) return std::nullopt;
+  out.body = dump(json{{"baton", nullable(pipeline.baton)}, {"requests", std::move(requests)}});
+  return out;
+}
+
+std::optional<DeniedPipelineAnswer> merge_denied_pipeline(const RewrittenResponse& upstream, const StorageForward& forwarded,
+                                                          std::size_t request_count, std::size_t denied_index,
+                                                          const Error& denial) {
+  json body = json::parse(upstream.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) return std::nullopt;
+  auto upstream_results = body.find("results");
+  if (upstream_results == body.end() || !upstream_results->is_array() ||
+      upstream_results->size() != forwarded.indices.size() || upstream.view.ok.size() != forwarded.indices.size()) {
+    return std::nullopt;
+  }
+  DeniedPipelineAnswer out;
+  out.ok.assign(request_count, false);
+  json results = json::array();
+  std::size_t next = 0;
+  for (std::size_t i = 0; i < request_count; ++i) {
+    if (next < forwarded.indices.size() && forwarded.indices[next] == i) {
+      results.push_back(std::move((*upstream_results)[next]));
+      out.ok[i] = upstream.view.ok[next];
+      ++next;
+    } else {
+      results.push_back(denial_result(i, denied_index, denial));
+    }
+  }
+  body["results"] = std::move(results);
+  out.body = dump(body);
+  return out;
 }
 
 std::string cursor_denial_body(const Error& denial, const std::optional<std::string>& baton,

@@ -115,6 +115,31 @@ struct RewrittenResponse {
 std::optional<RewrittenResponse> rewrite_pipeline_response(std::string_view upstream_body,
                                                            const std::optional<std::string>& base_url);
 
+// The store_sql / close_sql requests of a denied pipeline, which still go upstream
+// (a documented deviation from SPEC §4's "nothing reaches upstream"): they run no
+// SQL — a stored text is authorized when it is executed by sql_id — and stock
+// clients (@libsql/client) close the stream, losing an open transaction, when the
+// store_sql they sent with a statement fails. `indices` are their positions in the
+// client's pipeline; `body` is the pipeline to forward (with the client's baton).
+struct StorageForward {
+  std::string body;
+  std::vector<std::size_t> indices;
+};
+// nullopt when the pipeline has no such request (then nothing goes upstream).
+std::optional<StorageForward> storage_requests_of(const PipelineRequest& pipeline);
+
+// The client's answer to a denied pipeline whose storage requests went upstream:
+// upstream's results at their positions, the denial errors elsewhere, upstream's
+// baton. `ok` has one flag per client request (for apply_stored_sql). nullopt when
+// `upstream` (already rewritten) does not have one result per forwarded request.
+struct DeniedPipelineAnswer {
+  std::string body;
+  std::vector<bool> ok;
+};
+std::optional<DeniedPipelineAnswer> merge_denied_pipeline(const RewrittenResponse& upstream, const StorageForward& forwarded,
+                                                          std::size_t request_count, std::size_t denied_index,
+                                                          const Error& denial);
+
 // The first line of a cursor response (CursorRespBody) likewise.
 struct RewrittenCursorHead {
   std::string line;  // without the trailing newline

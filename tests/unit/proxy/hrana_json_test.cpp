@@ -182,3 +182,53 @@ TEST_CASE("upstream responses: base_url replaced, baton and result kinds read") 
   CHECK(json::parse(head->line)["base_url"] == "https://gate.example");
   CHECK_FALSE(rewrite_pipeline_response("<html>", std::nullopt).has_value());
 }
+
+TEST_CASE("denied pipeline: only its store_sql/close_sql go upstream, results merged in place") {
+  auto pipeline = decode_ok(R"({"baton":"b1","requests":[
+      {"type":"store_sql","sql_id":7,"sql":"UPDATE comments SET body = 'x'"},
+      {"type":"batch","batch":{"steps":[{"stmt":{"sql_id":7}}]}},
+      {"type":"close_sql","sql_id":3},
+      {"type":"execute","stmt":{"sql":"SELECT 1"}}]})");
+  auto storage = storage_requests_of(pipeline);
+  REQUIRE(storage.has_value());
+  CHECK(storage->indices == std::vector<std::size_t>{0, 2});
+  json forwarded = json::parse(storage->body);
+  CHECK(forwarded["baton"] == "b1");
+  REQUIRE(forwarded["requests"].size() == 2);
+  CHECK(forwarded["requests"][0] == json{{"type", "store_sql"}, {"sql_id", 7}, {"sql", "UPDATE comments SET body = 'x'"}});
+  CHECK(forwarded["requests"][1] == json{{"type", "close_sql"}, {"sql_id", 3}});
+
+  auto upstream = rewrite_pipeline_response(
+      R"({"baton":"b2","base_url":"http://10.0.0.5:8080","results":[{"type":"ok","response":{"type":"store_sql"}},)"
+      R"({"type":"error","error":{"message":"no such sql id","code":"SQL_NOT_FOUND"}}]})",
+      std::nullopt);
+  REQUIRE(upstream.has_value());
+  const Error denial{"permission denied: data_update on table \"comments\"", "SQLITE_AUTH"};
+  auto answer = merge_denied_pipeline(*upstream, *storage, 4, 1, denial);
+  REQUIRE(answer.has_value());
+  CHECK(answer->ok == std::vector<bool>{true, false, false, false});
+  json body = json::parse(answer->body);
+  CHECK(body["baton"] == "b2");          // upstream's new baton: the old one is spent
+  CHECK(body["base_url"].is_null());     // never steered past the gate
+  REQUIRE(body["results"].size() == 4);
+  CHECK(body["results"][0]["type"] == "ok");
+  CHECK(body["results"][1]["error"]["message"] == denial.message);
+  CHECK(body["results"][1]["error"]["code"] == "SQLITE_AUTH");
+  CHECK(body["results"][2]["error"]["code"] == "SQL_NOT_FOUND");  // upstream's own answer, passed on
+  CHECK(body["results"][3]["error"]["message"] == "not executed: request 1 was denied");
+}
+
+TEST_CASE("denied pipeline: nothing goes upstream without storage requests; mismatched answers refused") {
+  auto plain = decode_ok(R"({"baton":null,"requests":[{"type":"execute","stmt":{"sql":"DELETE FROM t"}},{"type":"close"}]})");
+  CHECK_FALSE(storage_requests_of(plain).has_value());
+
+  auto pipeline = decode_ok(R"({"baton":null,"requests":[{"type":"store_sql","sql_id":1,"sql":"DELETE FROM t"},)"
+                            R"({"type":"execute","stmt":{"sql_id":1}}]})");
+  auto storage = storage_requests_of(pipeline);
+  REQUIRE(storage.has_value());
+  // Upstream answering with more (or fewer) results than were forwarded is not
+  // trusted: the caller answers 502 instead of guessing which result is which.
+  auto too_many = rewrite_pipeline_response(R"({"baton":"b","results":[{"type":"ok"},{"type":"ok"}]})", std::nullopt);
+  REQUIRE(too_many.has_value());
+  CHECK_FALSE(merge_denied_pipeline(*too_many, *storage, 2, 1, Error{"denied", "SQLITE_AUTH"}).has_value());
+}
