@@ -65,6 +65,10 @@ p(f"- tools: {tool_version(['wrk', '-v'])}; {tool_version(['nginx', '-v'])}; {to
 p(f"- load: `{wrk_cmd}`; {rounds} rounds, variants alternated within each round (order rotated per round)")
 p("- nothing is pinned (`taskset` not used): wrk, nginx (1 worker each) and the gate (2 workers) share the 2 cores,"
   " as a sidecar would; the fixed upstream nginx is shared by (a)–(d)")
+loads = [r for r in rows if r["section"] == "loadavg"]
+if loads:
+    p("- 1-minute load average: " + ", ".join(f"{r['when']} {r['load1']}" for r in loads) +
+      " — other work on the machine (e.g. concurrent test runs) shows here and in the [min–max] spreads")
 p("- the gate runs its default logging (`level: info`, `access_log: true`, JSON lines to a file)")
 p()
 
@@ -122,7 +126,7 @@ rs_ratio = None
 if os.path.exists(vo):
     text = open(vo).read()
     p("Cold verification (`jwks::verify`, no cache) vs `openssl speed` verify, per CPU-second"
-      " (`bench/verify_vs_openssl.sh`, `SECONDS_PER_RUN=1`):")
+      " (`SECONDS_PER_RUN=2 bench/verify_vs_openssl.sh`):")
     p()
     p("```")
     p(text.rstrip())
@@ -241,9 +245,15 @@ if profile_kind == "callgrind" and os.path.exists(self_path):
         p()
         p("| inclusive Ir | % | function |")
         p("|---:|---:|---|")
-        ours = [r for r in profile_rows(inc) if r[2].startswith(root) and "_M_run" not in r[3]][:15]
+        project_dirs = ("proxy/", "jwks/", "policy/", "common/")
+        ours, seen = [], set()
+        for r in profile_rows(inc):  # a function inlined from several files is listed once (largest)
+            if (r[2].startswith(root) or r[2].startswith(project_dirs)) and "_M_run" not in r[3] and r[3] not in seen:
+                seen.add(r[3])
+                ours.append(r)
+        ours = ours[:15]
         for ir, pct, file, fn in ours:
-            p(f"| {ir} | {pct:.2f} | `{fn}` ({os.path.relpath(file, root)}) |")
+            p(f"| {ir} | {pct:.2f} | `{fn}` ({os.path.relpath(file, root) if file.startswith('/') else file}) |")
 elif profile_kind == "perf" and os.path.exists(self_path):
     p("`perf record -F 999 -g` of the gate during a warm small-SELECT run, top 15 symbols by self time:")
     p()
