@@ -10,9 +10,28 @@ function authError(message, code) {
   return { status: 401, message: `Unauthorized: \`${message}\``, code };
 }
 
+// Returns `header(authorization)` for Hrana over HTTP and `token(jwt)` for the
+// WebSocket hello; each resolves to null (accepted) or the failure.
 export async function loadJwtVerifier(pemPath) {
   const key = await importSPKI(readFileSync(pemPath, "utf8"), "EdDSA");
-  return async function verify(authorization) {
+
+  async function token(jwt) {
+    if (jwt === null || jwt === undefined) {
+      return authError("The JWT is required but was not specified", "AUTH_JWT_MISSING");
+    }
+    try {
+      await jwtVerify(jwt, key, { algorithms: ["EdDSA"] });
+      return null;
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired) return authError("The JWT has expired", "AUTH_JWT_EXPIRED");
+      if (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === "nbf") {
+        return authError("The JWT is immature (not valid yet)", "AUTH_JWT_IMMATURE");
+      }
+      return authError("The JWT is invalid", "AUTH_JWT_INVALID");
+    }
+  }
+
+  async function header(authorization) {
     if (authorization === undefined) {
       return authError("The `Authorization` HTTP header is required but was not specified",
         "AUTH_HTTP_HEADER_MISSING");
@@ -23,15 +42,8 @@ export async function loadJwtVerifier(pemPath) {
       return authError("The authentication scheme in the `Authorization` HTTP header is not supported",
         "AUTH_HTTP_HEADER_UNSUPPORTED_SCHEME");
     }
-    try {
-      await jwtVerify(match[2], key, { algorithms: ["EdDSA"] });
-      return null;
-    } catch (err) {
-      if (err instanceof joseErrors.JWTExpired) return authError("The JWT has expired", "AUTH_JWT_EXPIRED");
-      if (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === "nbf") {
-        return authError("The JWT is immature (not valid yet)", "AUTH_JWT_IMMATURE");
-      }
-      return authError("The JWT is invalid", "AUTH_JWT_INVALID");
-    }
-  };
+    return token(match[2]);
+  }
+
+  return { header, token };
 }

@@ -16,6 +16,20 @@ export function resolveSql(sql, sqlId, sqls) {
   return sqls.get(sqlId);
 }
 
+// The store_sql request: an id in use is a protocol error; too many or too
+// large texts fail the request only.
+export function storeSql(sqls, sqlId, sql, { maxCount, maxBytes }) {
+  if (sqls.has(sqlId)) throw new ProtocolError(`SQL text ${sqlId} already exists`, "SQL_EXISTS");
+  if (sqls.size >= maxCount) {
+    throw new StmtError(`The server already stores ${sqls.size} SQL texts, it cannot store more`, "SQL_STORE_TOO_MANY");
+  }
+  const size = Buffer.byteLength(sql);
+  if (size > maxBytes) {
+    throw new StmtError(`The statement is too large to be stored: ${size} B/${(maxBytes / 1000).toFixed(1)} KB`, "SQL_STORE_TOO_LARGE");
+  }
+  sqls.set(sqlId, sql);
+}
+
 function argsInvalid(detail) {
   return new StmtError(`Arguments do not match SQL parameters: ${detail}`, "ARGS_INVALID");
 }

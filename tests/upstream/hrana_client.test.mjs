@@ -5,6 +5,7 @@ import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import * as hrana from "@libsql/hrana-client";
 import { startUpstream } from "./server.mjs";
+import { hranaClientCases } from "./hrana_client_cases.mjs";
 
 describe("@libsql/hrana-client over HTTP", () => {
   let upstream;
@@ -17,11 +18,11 @@ describe("@libsql/hrana-client over HTTP", () => {
     await upstream?.close();
   });
 
-  it("asks for protocol 3 by probing GET /v3-protobuf, then falls back to v2 JSON", async () => {
+  it("asks for protocol 3 by probing GET /v3-protobuf, then speaks protobuf", async () => {
     upstream.reset();
     const client = hrana.openHttp(upstream.url, undefined, undefined, undefined, 3);
     try {
-      assert.equal(await client.getVersion(), 2);
+      assert.equal(await client.getVersion(), 3);
       const stream = client.openStream();
       const row = await stream.queryRow("SELECT 1 AS one, 'x' AS two");
       assert.equal(row.row.one, 1);
@@ -31,32 +32,24 @@ describe("@libsql/hrana-client over HTTP", () => {
       client.close();
     }
     const seen = upstream.received.map((r) => `${r.method} ${r.path}`);
-    assert.deepEqual(seen, ["GET /v3-protobuf", "POST /v2/pipeline"]);
+    assert.deepEqual(seen, ["GET /v3-protobuf", "POST /v3-protobuf/pipeline"]);
+    const pipeline = upstream.received[1];
+    assert.equal(pipeline.encoding, "protobuf");
+    assert.equal(pipeline.headers["content-type"], "application/x-protobuf");
+    assert.deepEqual(pipeline.sql, ["SELECT 1 AS one, 'x' AS two"]);
+    assert.deepEqual(pipeline.requests, ["execute"]);
   });
+});
 
-  it("stores SQL and runs batches with conditions through its own API", async () => {
-    const client = hrana.openHttp(upstream.url);
-    try {
-      const stream = client.openStream();
-      const sql = stream.storeSql("SELECT ? * 2 AS doubled");
-      const result = await stream.queryValue([sql, [21]]);
-      assert.equal(result.value, 42);
-      const batch = stream.batch(false);
-      const first = batch.step().queryValue("SELECT 'first'");
-      const failingStep = batch.step();
-      const failing = failingStep.run("SELECT * FROM nowhere");
-      const onError = batch.step().condition(hrana.BatchCond.error(failingStep)).queryValue("SELECT 'recovered'");
-      const onOk = batch.step().condition(hrana.BatchCond.ok(failingStep)).queryValue("SELECT 'never'");
-      const failed = assert.rejects(failing, (err) => err.code === "SQLITE_UNKNOWN");
-      await batch.execute();
-      await failed;
-      assert.equal((await first).value, "first");
-      assert.equal((await onError).value, "recovered");
-      assert.equal(await onOk, undefined);
-      sql.close();
-      stream.close();
-    } finally {
-      client.close();
-    }
+describe("@libsql/hrana-client over HTTP with JSON (protocol 2)", () => {
+  let upstream;
+  before(async () => { upstream = await startUpstream(); });
+  after(async () => { await upstream?.close(); });
+
+  hranaClientCases({
+    open: () => hrana.openHttp(upstream.url),
+    version: 2,
+    encoding: "json",
+    storeSql: (_client, stream, sql) => stream.storeSql(sql),
   });
 });

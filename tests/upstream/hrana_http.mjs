@@ -1,15 +1,21 @@
-// The two Hrana-over-HTTP endpoints: `pipeline` (JSON in, JSON out) and
-// `cursor` (JSON in, newline-delimited JSON entries out, streamed).
+// The two Hrana-over-HTTP endpoints, `pipeline` and `cursor` (entries
+// streamed as they are produced), in both encodings: JSON (/v2, /v3) and
+// protobuf (/v3-protobuf). Bodies are decoded into the JSON shape, so one
+// code path checks and runs them whatever the encoding.
 
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { ProtocolError, StmtError } from "./errors.mjs";
 import { parsePipelineBody, parseCursorBody } from "./protocol.mjs";
+import { ProtobufError } from "./protobuf_wire.mjs";
 import {
-  resolveSql, executeStmt, executeBatch, executeSequence, describeSql, compileBatch, batchEntries,
+  decodePipelineReqBody, decodeCursorReqBody, encodePipelineRespBody, encodeCursorRespBody, encodeCursorEntry,
+} from "./hrana_protobuf_http.mjs";
+import {
+  storeSql, resolveSql, executeStmt, executeBatch, executeSequence, describeSql, compileBatch, batchEntries,
 } from "./executor.mjs";
 
-const MAX_STORED_SQLS = 50;
-const MAX_STORED_SQL_BYTES = 5000;
+// sqld's limits for SQL texts stored on an HTTP stream.
+const STORED_SQL_LIMITS = { maxCount: 50, maxBytes: 5000 };
 
 function connectionOf(stream) {
   if (stream.conn === null) throw new ProtocolError("Stream for this baton was closed", "BATON_STREAM_CLOSED");
@@ -38,21 +44,9 @@ function runRequest(registry, stream, request, version) {
       const conn = connectionOf(stream);
       return { type: "describe", result: describeSql(conn, resolveSql(request.sql, request.sqlId, stream.sqls)) };
     }
-    case "store_sql": {
-      if (stream.sqls.has(request.sqlId)) {
-        throw new ProtocolError(`SQL text ${request.sqlId} already exists`, "SQL_EXISTS");
-      }
-      if (stream.sqls.size >= MAX_STORED_SQLS) {
-        throw new StmtError(`The server already stores ${stream.sqls.size} SQL texts, it cannot store more`,
-          "SQL_STORE_TOO_MANY");
-      }
-      const size = Buffer.byteLength(request.sql);
-      if (size > MAX_STORED_SQL_BYTES) {
-        throw new StmtError(`The statement is too large to be stored: ${size} B/5.0 KB`, "SQL_STORE_TOO_LARGE");
-      }
-      stream.sqls.set(request.sqlId, request.sql);
+    case "store_sql":
+      storeSql(stream.sqls, request.sqlId, request.sql, STORED_SQL_LIMITS);
       return { type: "store_sql" };
-    }
     case "close_sql":
       stream.sqls.delete(request.sqlId);
       return { type: "close_sql" };
@@ -63,8 +57,48 @@ function runRequest(registry, stream, request, version) {
   throw new ProtocolError("StreamRequest type not recognized");
 }
 
+// How each encoding reads request bodies and writes responses. `decode`
+// returns the JSON shape of the body or throws ProtocolError (400).
+export const HTTP_ENCODINGS = {
+  json: {
+    name: "json",
+    contentType: "application/json",
+    cursorContentType: "text/plain",
+    decode(raw) {
+      try {
+        return JSON.parse(raw.toString("utf8"));
+      } catch (err) {
+        throw new ProtocolError(`Cannot deserialize client message from JSON: ${err.message}`);
+      }
+    },
+    // What /_test/received shows for a body that does not decode.
+    undecodable: (raw) => raw.toString("utf8"),
+    encodePipeline: (body) => JSON.stringify(body),
+    cursorHead: (body) => JSON.stringify(body) + "\n",
+    cursorEntry: (entry) => JSON.stringify(entry) + "\n",
+  },
+  protobuf: {
+    name: "protobuf",
+    contentType: "application/x-protobuf",
+    cursorContentType: "application/x-protobuf",
+    decode(raw, endpoint) {
+      try {
+        return endpoint === "cursor" ? decodeCursorReqBody(raw) : decodePipelineReqBody(raw);
+      } catch (err) {
+        if (!(err instanceof ProtobufError)) throw err;
+        throw new ProtocolError(`Cannot decode client message from protobuf: ${err.message}`);
+      }
+    },
+    undecodable: (raw) => raw.toString("base64"),
+    encodePipeline: encodePipelineRespBody,
+    cursorHead: encodeCursorRespBody,
+    cursorEntry: encodeCursorEntry,
+  },
+};
+
 // Each request's failure is its own `error` result; a ProtocolError fails the
-// whole HTTP request and drops the stream, as in sqld.
+// whole HTTP request and drops the stream, as in sqld. Returns the JSON shape
+// of the response body.
 export async function handlePipeline(server, rawBody, version) {
   const body = parsePipelineBody(rawBody);
   const stream = await server.registry.acquire(body.baton);
@@ -96,7 +130,7 @@ function drained(res) {
   });
 }
 
-export async function handleCursor(server, rawBody, res) {
+export async function handleCursor(server, rawBody, res, encoding) {
   const body = parseCursorBody(rawBody);
   const { registry } = server;
   const stream = await registry.acquire(body.baton);
@@ -116,14 +150,14 @@ export async function handleCursor(server, rawBody, res) {
 
   let cursorFinished;
   stream.cursorDone = new Promise((resolve) => { cursorFinished = resolve; });
-  res.writeHead(200, { "content-type": "text/plain" });
-  res.write(JSON.stringify({ baton: registry.nextBaton(stream), base_url: server.baseUrl }) + "\n");
+  res.writeHead(200, { "content-type": encoding.cursorContentType });
+  res.write(encoding.cursorHead({ baton: registry.nextBaton(stream), base_url: server.baseUrl }));
   const entries = batchEntries(stream.conn, steps);
   try {
     let sinceYield = 0;
     for (const entry of entries) {
       if (res.destroyed) break;
-      const fits = res.write(JSON.stringify(entry) + "\n");
+      const fits = res.write(encoding.cursorEntry(entry));
       if (!fits && res.writableLength > CURSOR_HIGH_WATER) {
         await drained(res);
         sinceYield = 0;
@@ -135,7 +169,7 @@ export async function handleCursor(server, rawBody, res) {
     }
   } catch (err) {
     if (!res.destroyed) {
-      res.write(JSON.stringify({ type: "error", error: { message: String(err?.message ?? err), code: "INTERNAL" } }) + "\n");
+      res.write(encoding.cursorEntry({ type: "error", error: { message: String(err?.message ?? err), code: "INTERNAL" } }));
     }
   } finally {
     entries.return();

@@ -35,14 +35,15 @@ describe("pipeline requests", () => {
   });
 
   it("answers the version probes and health checks", async () => {
-    for (const path of ["/v2", "/v3", "/health", "/version"]) {
+    for (const path of ["/v2", "/v3", "/v3-protobuf", "/health", "/version"]) {
       const res = await fetch(url + path);
       assert.equal(res.status, 200, path);
       await res.arrayBuffer();
     }
-    for (const [method, path] of [["GET", "/v3-protobuf"], ["POST", "/v3-protobuf/pipeline"], ["GET", "/nope"]]) {
+    for (const [method, path, status] of [["GET", "/v3-protobuf/pipeline", 405], ["POST", "/v3-protobuf", 405],
+                                          ["POST", "/v3-protobuf/other", 404], ["GET", "/nope", 404]]) {
       const res = await fetch(url + path, { method });
-      assert.equal(res.status, 404, path);
+      assert.equal(res.status, status, `${method} ${path}`);
       await res.arrayBuffer();
     }
   });

@@ -18,7 +18,8 @@ import Database from "better-sqlite3";
 import { SqlConnection } from "./connection.mjs";
 import { StreamRegistry } from "./streams.mjs";
 import { loadJwtVerifier } from "./auth.mjs";
-import { handlePipeline, handleCursor } from "./hrana_http.mjs";
+import { handlePipeline, handleCursor, HTTP_ENCODINGS } from "./hrana_http.mjs";
+import { sqlTexts, httpRequestTypes } from "./recording.mjs";
 import { ProtocolError, StreamExpiredError } from "./errors.mjs";
 
 const TEST_PREFIX = "/_test/";
@@ -26,6 +27,11 @@ const TEST_PREFIX = "/_test/";
 function sendJson(res, status, body) {
   const data = JSON.stringify(body);
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(data) });
+  res.end(data);
+}
+
+function sendBody(res, status, contentType, data) {
+  res.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(data) });
   res.end(data);
 }
 
@@ -68,10 +74,14 @@ function sqliteVersion() {
 }
 
 const HRANA_POST = new Map([
-  ["/v2/pipeline", { endpoint: "pipeline", version: 2 }],
-  ["/v3/pipeline", { endpoint: "pipeline", version: 3 }],
-  ["/v3/cursor", { endpoint: "cursor", version: 3 }],
+  ["/v2/pipeline", { endpoint: "pipeline", version: 2, encoding: HTTP_ENCODINGS.json }],
+  ["/v3/pipeline", { endpoint: "pipeline", version: 3, encoding: HTTP_ENCODINGS.json }],
+  ["/v3/cursor", { endpoint: "cursor", version: 3, encoding: HTTP_ENCODINGS.json }],
+  ["/v3-protobuf/pipeline", { endpoint: "pipeline", version: 3, encoding: HTTP_ENCODINGS.protobuf }],
+  ["/v3-protobuf/cursor", { endpoint: "cursor", version: 3, encoding: HTTP_ENCODINGS.protobuf }],
 ]);
+
+const PROBES = ["/v2", "/v3", "/v3-protobuf", "/health", "/version"];
 
 async function route(server, req, res) {
   const url = new URL(req.url, "http://upstream.invalid");
@@ -79,12 +89,17 @@ async function route(server, req, res) {
 
   if (path.startsWith(TEST_PREFIX)) return routeTest(server, req, res, path);
 
+  const hrana = HRANA_POST.get(path);
   const record = {
+    transport: "http",
     method: req.method,
     path,
+    encoding: hrana?.encoding.name ?? null,
     authorization: req.headers.authorization !== undefined,
     headers: { ...req.headers },
     body: null,
+    requests: [],
+    sql: [],
   };
   server.received.push(record);
 
@@ -93,6 +108,8 @@ async function route(server, req, res) {
       case "/v2":
       case "/v3":
         return sendText(res, 200, "Hello, this is HTTP API v2 (Hrana over HTTP)");
+      case "/v3-protobuf":
+        return sendText(res, 200, "Hello, this is HTTP API v3 (Hrana over HTTP with Protobuf)");
       case "/health":
         res.writeHead(200);
         return res.end();
@@ -100,9 +117,8 @@ async function route(server, req, res) {
         return sendText(res, 200, server.versionText);
     }
   }
-  const hrana = HRANA_POST.get(path);
   if (hrana === undefined) {
-    res.writeHead(["/v2", "/v3", "/health", "/version"].includes(path) ? 405 : 404);
+    res.writeHead(PROBES.includes(path) ? 405 : 404);
     return res.end();
   }
   if (req.method !== "POST") {
@@ -111,26 +127,30 @@ async function route(server, req, res) {
   }
 
   const raw = await readBody(req, server.maxBodyBytes);
+  const { encoding } = hrana;
   let body;
-  let badJson = null;
+  let badBody = null;
   try {
-    body = JSON.parse(raw.toString("utf8"));
+    body = encoding.decode(raw, hrana.endpoint);
     record.body = body;
+    record.requests = httpRequestTypes(hrana.endpoint, body);
+    record.sql = sqlTexts(body);
   } catch (err) {
-    badJson = err;
-    record.body = raw.toString("utf8");
+    badBody = err;
+    record.body = encoding.undecodable(raw);
   }
 
   // As in sqld, authentication comes before the body is looked at.
   if (server.verifyJwt) {
-    const failure = await server.verifyJwt(req.headers.authorization);
+    const failure = await server.verifyJwt.header(req.headers.authorization);
     if (failure) return sendError(res, failure.status, failure.message, failure.code);
   }
-  if (badJson) throw new ProtocolError(`Cannot deserialize client message from JSON: ${badJson.message}`);
+  if (badBody) throw badBody;
   if (hrana.endpoint === "pipeline") {
-    return sendJson(res, 200, await handlePipeline(server, body, hrana.version));
+    const respBody = await handlePipeline(server, body, hrana.version);
+    return sendBody(res, 200, encoding.contentType, encoding.encodePipeline(respBody));
   }
-  return handleCursor(server, body, res);
+  return handleCursor(server, body, res, encoding);
 }
 
 function routeTest(server, req, res, path) {

@@ -39,3 +39,16 @@ export function stable(result) {
   if (typeof duration !== "number") throw new Error("query_duration_ms missing");
   return rest;
 }
+
+// A raw protobuf POST; `body` is a Buffer.
+export async function postProtobuf(baseUrl, path, body, headers = {}) {
+  const response = await fetch(new URL(path, baseUrl), {
+    method: "POST",
+    headers: { "content-type": "application/x-protobuf", ...headers },
+    body,
+  });
+  const bytes = Buffer.from(await response.arrayBuffer());
+  let json = null;
+  try { json = JSON.parse(bytes.toString("utf8")); } catch { /* protobuf: leave null */ }
+  return { status: response.status, headers: response.headers, bytes, json };
+}

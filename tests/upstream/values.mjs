@@ -50,11 +50,12 @@ export function decodeValue(value) {
   }
 }
 
-// Floats that JSON cannot carry (inf, nan) come out as null, as with sqld's serde_json.
+// Floats that JSON cannot carry (inf, nan) are kept: JSON.stringify writes them
+// as null, as sqld's serde_json does, and protobuf's double carries them.
 export function encodeValue(v) {
   if (v === null || v === undefined) return { type: "null" };
   if (typeof v === "bigint") return { type: "integer", value: v.toString() };
-  if (typeof v === "number") return { type: "float", value: Number.isFinite(v) ? v : null };
+  if (typeof v === "number") return { type: "float", value: v };
   if (typeof v === "string") return { type: "text", value: v };
   if (Buffer.isBuffer(v) || v instanceof Uint8Array) {
     // sqld encodes blobs without base64 padding.
