@@ -6,8 +6,9 @@ import { readFileSync } from "node:fs";
 import { importSPKI, jwtVerify, errors as joseErrors } from "jose";
 
 // sqld's AuthError messages and codes; over HTTP they come back as 401.
-function authError(message, code) {
-  return { status: 401, message: `Unauthorized: \`${message}\``, code };
+// `reason` is the bare message, for the WebSocket hello_error.
+function authError(reason, code) {
+  return { status: 401, message: `Unauthorized: \`${reason}\``, code, reason };
 }
 
 // Returns `header(authorization)` for Hrana over HTTP and `token(jwt)` for the

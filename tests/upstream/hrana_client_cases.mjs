@@ -14,6 +14,8 @@ export function hranaClientCases({ open, version, encoding, storeSql }) {
   before(async () => {
     client = await open();
     client.intMode = "bigint";
+    // Over WebSocket the version is known once the handshake is done.
+    await client.getVersion();
     const stream = client.openStream();
     await stream.sequence(
       "DROP TABLE IF EXISTS cases; CREATE TABLE cases (id INTEGER PRIMARY KEY, name TEXT UNIQUE, v)");

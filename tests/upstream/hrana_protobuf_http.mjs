@@ -2,17 +2,7 @@
 // appendix), to and from the JSON shape of the same bodies.
 
 import { schema, decodeMessage, Writer, lengthPrefixed } from "./protobuf_wire.mjs";
-import {
-  Stmt, Batch, writeError, writeStmtResult, writeBatchResult, writeCursorEntry, writeDescribeResult,
-} from "./hrana_protobuf_shared.mjs";
-
-// A oneof member: a message whose fields land in an object of the given type.
-// An empty oneof stays {} and protocol.mjs refuses it as an unknown request.
-const variant = (type, fields = {}, defaults = () => ({})) =>
-  [schema(() => ({ type, ...defaults() }), fields), (m, v) => {
-    for (const key of Object.keys(m)) delete m[key];
-    Object.assign(m, v);
-  }];
+import { Stmt, Batch, variant, writeError, writeCursorEntry, RESPONSE_BODIES } from "./hrana_protobuf_shared.mjs";
 
 const sqlOrId = {
   1: ["string", (m, v) => { m.sql = v; }],
@@ -46,16 +36,9 @@ const CursorReqBody = schema(() => ({ baton: null, batch: Batch.init() }), {
 export const decodePipelineReqBody = (bytes) => decodeMessage(bytes, PipelineReqBody);
 export const decodeCursorReqBody = (bytes) => decodeMessage(bytes, CursorReqBody);
 
-// StreamResponse field numbers and how each response's body is written.
-const RESPONSES = {
-  close: [1, () => {}],
-  execute: [2, (w, r) => w.message(1, (sub) => writeStmtResult(sub, r.result))],
-  batch: [3, (w, r) => w.message(1, (sub) => writeBatchResult(sub, r.result))],
-  sequence: [4, () => {}],
-  describe: [5, (w, r) => w.message(1, (sub) => writeDescribeResult(sub, r.result))],
-  store_sql: [6, () => {}],
-  close_sql: [7, () => {}],
-  get_autocommit: [8, (w, r) => { if (r.is_autocommit) w.bool(1, true); }],
+// StreamResponse field numbers.
+const RESPONSE_FIELDS = {
+  close: 1, execute: 2, batch: 3, sequence: 4, describe: 5, store_sql: 6, close_sql: 7, get_autocommit: 8,
 };
 
 function writeBatonAndBaseUrl(w, body) {
@@ -72,8 +55,9 @@ export function encodePipelineRespBody(body) {
         sub.message(2, (e) => writeError(e, result.error));
         return;
       }
-      const [fieldNo, write] = RESPONSES[result.response.type];
-      sub.message(1, (resp) => resp.message(fieldNo, (inner) => write(inner, result.response)));
+      const { type } = result.response;
+      const write = RESPONSE_BODIES[type] ?? (() => {});
+      sub.message(1, (resp) => resp.message(RESPONSE_FIELDS[type], (inner) => write(inner, result.response)));
     });
   }
   return w.finish();

@@ -8,6 +8,17 @@ import { schema } from "./protobuf_wire.mjs";
 
 // --- decoding (client to server) ---
 
+// A oneof member whose message fields land in an object of the given type,
+// replacing whatever an earlier member of the same oneof left. An empty oneof
+// stays {} and protocol.mjs refuses it as an unknown type.
+export const variant = (type, fields = {}, defaults = () => ({})) =>
+  [schema(() => ({ type, ...defaults() }), fields), replaceContents];
+
+export function replaceContents(target, source) {
+  for (const key of Object.keys(target)) delete target[key];
+  Object.assign(target, source);
+}
+
 export const Value = schema(() => ({}), {
   1: [schema(() => null), (m) => { m.type = "null"; delete m.value; delete m.base64; }],
   2: ["sint64", (m, v) => { m.type = "integer"; m.value = v.toString(); delete m.base64; }],
@@ -41,8 +52,7 @@ const CondList = schema(() => ({ conds: [] }), {
 });
 const IsAutocommit = schema(() => ({}));
 const setCond = (type, fill) => (m, v) => {
-  for (const key of Object.keys(m)) delete m[key];
-  m.type = type;
+  replaceContents(m, { type });
   fill(m, v);
 };
 Object.assign(BatchCond.fields, {
@@ -86,11 +96,11 @@ function writeCol(w, col) {
   if (col.decltype !== null && col.decltype !== undefined) w.string(2, col.decltype);
 }
 
-export function writeRow(w, row) {
+function writeRow(w, row) {
   for (const value of row) w.message(1, (sub) => writeValue(sub, value));
 }
 
-export function writeStmtResult(w, result) {
+function writeStmtResult(w, result) {
   for (const col of result.cols) w.message(1, (sub) => writeCol(sub, col));
   for (const row of result.rows) w.message(2, (sub) => writeRow(sub, row));
   if (result.affected_row_count) w.uint64(3, result.affected_row_count);
@@ -103,7 +113,7 @@ export function writeStmtResult(w, result) {
 
 // The JSON arrays (one slot per step, null where a step has no result) are
 // protobuf maps: entries with key 1 (step) and value 2.
-export function writeBatchResult(w, result) {
+function writeBatchResult(w, result) {
   result.step_results.forEach((stepResult, step) => {
     if (stepResult === null) return;
     w.message(1, (entry) => {
@@ -151,7 +161,7 @@ export function writeCursorEntry(w, entry) {
   throw new Error(`cannot encode cursor entry of type ${entry.type}`);
 }
 
-export function writeDescribeResult(w, result) {
+function writeDescribeResult(w, result) {
   for (const param of result.params) {
     w.message(1, (sub) => { if (param.name !== null) sub.string(1, param.name); });
   }
@@ -164,3 +174,17 @@ export function writeDescribeResult(w, result) {
   if (result.is_explain) w.bool(3, true);
   if (result.is_readonly) w.bool(4, true);
 }
+
+// The bodies of the responses that carry data, shared by the HTTP
+// StreamResponse and the WebSocket Response (only their field numbers differ);
+// the other responses are empty messages.
+export const RESPONSE_BODIES = {
+  execute: (w, r) => w.message(1, (sub) => writeStmtResult(sub, r.result)),
+  batch: (w, r) => w.message(1, (sub) => writeBatchResult(sub, r.result)),
+  describe: (w, r) => w.message(1, (sub) => writeDescribeResult(sub, r.result)),
+  get_autocommit: (w, r) => { if (r.is_autocommit) w.bool(1, true); },
+  fetch_cursor: (w, r) => {
+    for (const entry of r.entries) w.message(1, (sub) => writeCursorEntry(sub, entry));
+    if (r.done) w.bool(2, true);
+  },
+};

@@ -8,7 +8,6 @@ const WIRE_FIXED64 = 1;
 const WIRE_LEN = 2;
 const WIRE_FIXED32 = 5;
 
-export const WIRE = { varint: WIRE_VARINT, fixed64: WIRE_FIXED64, len: WIRE_LEN };
 
 // A body or frame that is not valid protobuf for the schema; the caller turns
 // it into its protocol error (HTTP 400, WebSocket close).

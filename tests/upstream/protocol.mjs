@@ -6,30 +6,30 @@
 import { ProtocolError } from "./errors.mjs";
 import { decodeValue } from "./values.mjs";
 
-function fail(what) {
+export function fail(what) {
   return new ProtocolError(`Cannot deserialize client message from JSON: ${what}`);
 }
 
-function isObject(v) {
+export function isObject(v) {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
-function optString(v, what) {
+export function optString(v, what) {
   if (v === undefined || v === null) return null;
   if (typeof v !== "string") throw fail(`${what} must be a string or null`);
   return v;
 }
 
-function int32(v, what) {
+export function int32(v, what) {
   if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) throw fail(`${what} must be an int32`);
   return v;
 }
 
-function optInt32(v, what) {
+export function optInt32(v, what) {
   return v === undefined || v === null ? null : int32(v, what);
 }
 
-function uint32(v, what) {
+export function uint32(v, what) {
   if (!Number.isInteger(v) || v < 0 || v >= 2 ** 32) throw fail(`${what} must be a uint32`);
   return v;
 }

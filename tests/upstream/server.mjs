@@ -1,10 +1,11 @@
-// Test upstream: a Hrana-over-HTTP server on better-sqlite3 that stands in for
+// Test upstream: a Hrana 3 server (HTTP and WebSocket) on better-sqlite3 that stands in for
 // sqld in every test (no sqld binary can be installed here). Test equipment,
 // not product; see tests/upstream/README.md.
 //
 //   node tests/upstream/server.mjs --port 0 [--host 127.0.0.1] [--db PATH|:memory:]
 //     [--schema FILE.sql] [--seed FILE.sql] [--jwt-key-file ed25519-public.pem]
 //     [--stream-idle-ms 10000] [--base-url URL]
+//     [--ws-protocols hrana3-protobuf,hrana3,hrana2,hrana1] [--ws-max-outstanding 64]
 //
 // When ready it prints exactly one line to stdout: {"listening":"http://127.0.0.1:PORT"}
 
@@ -20,6 +21,7 @@ import { StreamRegistry } from "./streams.mjs";
 import { loadJwtVerifier } from "./auth.mjs";
 import { handlePipeline, handleCursor, HTTP_ENCODINGS } from "./hrana_http.mjs";
 import { sqlTexts, httpRequestTypes } from "./recording.mjs";
+import { HranaWsHub, WS_SUBPROTOCOLS } from "./hrana_ws.mjs";
 import { ProtocolError, StreamExpiredError } from "./errors.mjs";
 
 const TEST_PREFIX = "/_test/";
@@ -155,9 +157,10 @@ async function route(server, req, res) {
 
 function routeTest(server, req, res, path) {
   if (req.method === "GET" && path === "/_test/received") return sendJson(res, 200, server.received);
+  if (req.method === "GET" && path === "/_test/ws") return sendJson(res, 200, server.ws.stats());
   if (req.method === "GET" && path === "/_test/streams") return sendJson(res, 200, { open: server.registry.size });
   if (req.method === "POST" && path === "/_test/reset") {
-    server.received.length = 0;
+    server.reset();
     return sendJson(res, 200, { ok: true });
   }
   res.writeHead(404);
@@ -204,27 +207,41 @@ function prepareDatabase({ db, schema, seed }) {
 // Starts the upstream in this process. Options: port (0), host ("127.0.0.1"),
 // db (":memory:"), schema, seed (SQL file paths), jwtKeyFile (Ed25519 public
 // PEM), streamIdleMs (10000), expiredRetainMs (300000), baseUrl (null),
-// maxBodyBytes (64 MiB).
+// maxBodyBytes (64 MiB), wsProtocols (all four: the WebSocket subprotocols
+// accepted), wsMaxOutstanding (64: requests per WebSocket connection before
+// the upstream stops reading).
 export async function startUpstream(opts = {}) {
   const host = opts.host ?? "127.0.0.1";
   const database = prepareDatabase({ db: opts.db ?? ":memory:", schema: opts.schema, seed: opts.seed });
+  const openConnection = () => new SqlConnection(database.path);
   const server = {
     baseUrl: opts.baseUrl ?? null,
     maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024 * 1024,
     received: [],
     verifyJwt: opts.jwtKeyFile ? await loadJwtVerifier(opts.jwtKeyFile) : null,
     versionText: `libsql-gate test upstream (better-sqlite3, SQLite ${sqliteVersion()})`,
+    openConnection,
     registry: new StreamRegistry({
-      openConnection: () => new SqlConnection(database.path),
+      openConnection,
       idleMs: opts.streamIdleMs ?? 10_000,
       expiredRetainMs: opts.expiredRetainMs ?? 300_000,
     }),
+    reset() {
+      server.received.length = 0;
+      server.ws.reset();
+    },
   };
+  server.ws = new HranaWsHub(server, {
+    protocols: opts.wsProtocols ?? WS_SUBPROTOCOLS,
+    maxOutstanding: opts.wsMaxOutstanding ?? 64,
+    maxPayload: server.maxBodyBytes,
+  });
 
   const http = createServer((req, res) => {
     route(server, req, res).catch((err) => handleFailure(res, err));
   });
   http.on("clientError", (_err, socket) => socket.destroy());
+  http.on("upgrade", (req, socket, head) => server.ws.handleUpgrade(req, socket, head));
   // sqld (hyper) keeps idle keep-alive connections open; Node's 5 s default
   // would close pooled upstream connections under the gate mid-test.
   http.keepAliveTimeout = 600_000;
@@ -239,11 +256,16 @@ export async function startUpstream(opts = {}) {
     url: `http://${host}:${port}`,
     port,
     dbPath: database.path,
+    wsUrl: `ws://${host}:${port}`,
     received: server.received,
     registry: server.registry,
-    reset() { server.received.length = 0; },
+    ws: server.ws,
+    reset() { server.reset(); },
+    // Every SQL text received so far, over any transport and encoding.
+    receivedSql() { return server.received.flatMap((r) => r.sql); },
     close() {
       closed ??= new Promise((resolve) => {
+        server.ws.closeAll();
         http.close(() => resolve());
         http.closeAllConnections();
       }).then(() => {
@@ -266,6 +288,8 @@ async function main() {
       "jwt-key-file": { type: "string" },
       "stream-idle-ms": { type: "string", default: "10000" },
       "base-url": { type: "string" },
+      "ws-protocols": { type: "string" },
+      "ws-max-outstanding": { type: "string", default: "64" },
     },
     strict: true,
   });
@@ -285,6 +309,10 @@ async function main() {
     jwtKeyFile: values["jwt-key-file"],
     streamIdleMs: idle,
     baseUrl: values["base-url"] ?? null,
+    // Checked by the WebSocket hub: an unknown subprotocol or a count that is
+    // not a positive integer exits 2 like any bad flag.
+    wsProtocols: values["ws-protocols"]?.split(",").map((p) => p.trim()),
+    wsMaxOutstanding: Number(values["ws-max-outstanding"]),
   });
   process.stdout.write(JSON.stringify({ listening: upstream.url }) + "\n");
   const stop = () => upstream.close().then(() => process.exit(0));

@@ -1,4 +1,6 @@
-// Raw Hrana-over-HTTP calls for tests that look below the stock clients.
+// Raw Hrana calls (HTTP and WebSocket) for tests that look below the stock clients.
+
+import WebSocket from "ws";
 
 export async function postJson(baseUrl, path, body, headers = {}) {
   const response = await fetch(new URL(path, baseUrl), {
@@ -52,3 +54,52 @@ export async function postProtobuf(baseUrl, path, body, headers = {}) {
   try { json = JSON.parse(bytes.toString("utf8")); } catch { /* protobuf: leave null */ }
   return { status: response.status, headers: response.headers, bytes, json };
 }
+
+// A raw WebSocket client for Hrana tests: JSON messages come back parsed,
+// binary ones as Buffers; next() resolves null once the socket has closed.
+export async function openWs(url, protocols, options = {}) {
+  const ws = new WebSocket(url, protocols, { perMessageDeflate: false, ...options });
+  const messages = [];
+  const waiters = [];
+  let isClosed = false;
+  ws.on("message", (data, isBinary) => {
+    const message = isBinary ? Buffer.from(data) : JSON.parse(data.toString("utf8"));
+    if (waiters.length > 0) waiters.shift()(message);
+    else messages.push(message);
+  });
+  const closed = new Promise((resolve) => ws.on("close", (code, reason) => {
+    isClosed = true;
+    for (const wake of waiters.splice(0)) wake(null);
+    resolve({ code, reason: reason.toString() });
+  }));
+  await new Promise((resolve, reject) => {
+    ws.once("open", resolve);
+    ws.once("error", reject);
+    ws.once("unexpected-response", (_req, res) => {
+      reject(Object.assign(new Error(`unexpected response ${res.statusCode}`), { status: res.statusCode }));
+      res.resume();
+    });
+  });
+  const encode = (msg) => (typeof msg === "string" || Buffer.isBuffer(msg) ? msg : JSON.stringify(msg));
+  return {
+    ws,
+    protocol: ws.protocol,
+    closed,
+    next: () => {
+      if (messages.length > 0) return Promise.resolve(messages.shift());
+      if (isClosed) return Promise.resolve(null);
+      return new Promise((resolve) => waiters.push(resolve));
+    },
+    send: (msg) => ws.send(encode(msg)),
+    // Several messages in one TCP write, so the server receives them together.
+    sendTogether: (msgs) => {
+      ws._socket.cork();
+      for (const msg of msgs) ws.send(encode(msg));
+      ws._socket.uncork();
+    },
+    close: () => ws.close(),
+  };
+}
+
+export const hello = (jwt = null) => ({ type: "hello", jwt });
+export const request = (id, req) => ({ type: "request", request_id: id, request: req });
