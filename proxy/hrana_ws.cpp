@@ -1,0 +1,98 @@
+#include "proxy/hrana_ws.hpp"
+
+#include "proxy/hrana_ws_json.hpp"
+
+namespace gate::proxy::hrana::ws {
+
+std::string_view to_string(Subprotocol subprotocol) {
+  switch (subprotocol) {
+    case Subprotocol::hrana3_protobuf: return "hrana3-protobuf";
+    case Subprotocol::hrana3: return "hrana3";
+    case Subprotocol::hrana2: return "hrana2";
+    case Subprotocol::hrana1: return "hrana1";
+  }
+  return "hrana1";
+}
+
+std::optional<Subprotocol> subprotocol_from(std::string_view name) {
+  for (Subprotocol s : {Subprotocol::hrana3_protobuf, Subprotocol::hrana3, Subprotocol::hrana2, Subprotocol::hrana1}) {
+    // Exact, as the client wrote it: the gate answers with upstream's choice,
+    // which the client compares against what it offered.
+    if (to_string(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
+Encoding encoding_of(Subprotocol subprotocol) {
+  return subprotocol == Subprotocol::hrana3_protobuf ? Encoding::protobuf : Encoding::json;
+}
+
+int version_of(Subprotocol subprotocol) {
+  switch (subprotocol) {
+    case Subprotocol::hrana3_protobuf:
+    case Subprotocol::hrana3: return 3;
+    case Subprotocol::hrana2: return 2;
+    case Subprotocol::hrana1: return 1;
+  }
+  return 1;
+}
+
+std::string_view to_string(RequestType type) {
+  switch (type) {
+    case RequestType::open_stream: return "open_stream";
+    case RequestType::close_stream: return "close_stream";
+    case RequestType::execute: return "execute";
+    case RequestType::batch: return "batch";
+    case RequestType::open_cursor: return "open_cursor";
+    case RequestType::close_cursor: return "close_cursor";
+    case RequestType::fetch_cursor: return "fetch_cursor";
+    case RequestType::sequence: return "sequence";
+    case RequestType::describe: return "describe";
+    case RequestType::store_sql: return "store_sql";
+    case RequestType::close_sql: return "close_sql";
+    case RequestType::get_autocommit: return "get_autocommit";
+  }
+  return "unknown";
+}
+
+int min_version(RequestType type) {
+  switch (type) {
+    case RequestType::open_stream:
+    case RequestType::close_stream:
+    case RequestType::execute:
+    case RequestType::batch: return 1;
+    case RequestType::sequence:
+    case RequestType::describe:
+    case RequestType::store_sql:
+    case RequestType::close_sql: return 2;
+    case RequestType::open_cursor:
+    case RequestType::close_cursor:
+    case RequestType::fetch_cursor:
+    case RequestType::get_autocommit: return 3;
+  }
+  return 3;
+}
+
+// The protobuf codec is not wired yet: the gate does not offer hrana3-protobuf
+// (ws_session.cpp), so these are never reached with Encoding::protobuf.
+ClientDecode decode_client_message(Encoding encoding, std::string_view payload) {
+  if (encoding == Encoding::json) return decode_client_message_json(payload);
+  return {std::nullopt, DecodeError{"hrana3-protobuf is not supported"}};
+}
+
+std::optional<ServerMessage> inspect_server_message(Encoding encoding, std::string_view payload) {
+  if (encoding == Encoding::json) return inspect_server_message_json(payload);
+  return std::nullopt;
+}
+
+std::string encode_hello(Encoding, const std::optional<std::string>& jwt) { return encode_hello_json(jwt); }
+std::string encode_hello_ok(Encoding) { return encode_hello_ok_json(); }
+std::string encode_hello_error(Encoding, const Error& error) { return encode_hello_error_json(error); }
+std::string encode_response_error(Encoding, std::int32_t request_id, const Error& error) {
+  return encode_response_error_json(request_id, error);
+}
+std::string encode_empty_response_ok(Encoding, std::int32_t request_id, RequestType type) {
+  return encode_empty_response_ok_json(request_id, type);
+}
+
+}  // namespace gate::proxy::hrana::ws
