@@ -3,40 +3,31 @@
 
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { generateKeyPair, exportSPKI, SignJWT } from "jose";
 import { createClient } from "@libsql/client";
 import { connect } from "@tursodatabase/serverless";
 import { startUpstream } from "./server.mjs";
-import { pipeline, cursor, exec, int } from "./test_support.mjs";
+import { pipeline, cursor, exec, int, jwtKeys } from "./test_support.mjs";
 
 const ONE_QUERY = { baton: null, requests: [exec("SELECT 1"), { type: "close" }] };
 
 describe("JWT-protected upstream", () => {
-  let dir;
+  let keys;
   let upstream;
   let privateKey;
   let otherKey;
+  let sign;
 
-  const sign = (key, claims = {}, setup = (jwt) => jwt.setIssuedAt().setExpirationTime("10m")) =>
-    setup(new SignJWT(claims).setProtectedHeader({ alg: "EdDSA" })).sign(key);
   const bearer = (token) => ({ authorization: `Bearer ${token}` });
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), "upstream-auth-"));
-    const pair = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
-    privateKey = pair.privateKey;
-    otherKey = (await generateKeyPair("EdDSA", { crv: "Ed25519" })).privateKey;
-    const pem = join(dir, "ed25519-public.pem");
-    writeFileSync(pem, await exportSPKI(pair.publicKey));
-    upstream = await startUpstream({ jwtKeyFile: pem });
+    keys = await jwtKeys();
+    ({ privateKey, otherKey, sign } = keys);
+    upstream = await startUpstream({ jwtKeyFile: keys.pem });
   });
 
   after(async () => {
     await upstream?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    keys?.cleanup();
   });
 
   it("refuses Hrana requests without a token: 401 with a JSON error", async () => {

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { once } from "node:events";
-import { pipeline, exec, int, text } from "./test_support.mjs";
+import { pipeline, exec, int, text, openWs, hello, request } from "./test_support.mjs";
 
 const SERVER = join(dirname(fileURLToPath(import.meta.url)), "server.mjs");
 
@@ -83,8 +83,30 @@ describe("server.mjs command line", () => {
     }
   });
 
+  it("speaks WebSocket on the same port, restricted by --ws-protocols", async () => {
+    const proc = startProcess(["--port", "0", "--ws-protocols", "hrana3,hrana2", "--ws-max-outstanding", "4"]);
+    try {
+      await proc.ready;
+      const { listening } = JSON.parse(proc.output().stdout);
+      const ws = await openWs(listening.replace(/^http:/, "ws:"), ["hrana3-protobuf", "hrana3", "hrana2", "hrana1"]);
+      assert.equal(ws.protocol, "hrana3");
+      ws.sendTogether([hello(), request(1, { type: "open_stream", stream_id: 1 }),
+        request(2, { type: "execute", stream_id: 1, stmt: { sql: "SELECT 'over ws'" } })]);
+      assert.equal((await ws.next()).type, "hello_ok");
+      await ws.next();
+      assert.deepEqual((await ws.next()).response.result.rows, [[text("over ws")]]);
+      const stats = await fetch(listening + "/_test/ws").then((r) => r.json());
+      assert.equal(stats.current, 1);
+      // SIGTERM with the socket still open: the upstream closes it and exits.
+    } finally {
+      assert.equal(await stop(proc.child), 0);
+    }
+  });
+
   it("exits 2 naming a bad flag", async () => {
-    for (const args of [["--bogus"], ["--port", "http"], ["--host", "0.0.0.0"], ["--stream-idle-ms", "-1"]]) {
+    for (const args of [["--bogus"], ["--port", "http"], ["--host", "0.0.0.0"], ["--stream-idle-ms", "-1"],
+                        ["--ws-protocols", "hrana3,hrana9"], ["--ws-protocols", ""], ["--ws-max-outstanding", "0"],
+                        ["--ws-max-outstanding", "many"]]) {
       const proc = startProcess(args);
       await assert.rejects(proc.ready);
       assert.equal(proc.child.exitCode, 2, args.join(" "));

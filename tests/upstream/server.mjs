@@ -212,7 +212,9 @@ function prepareDatabase({ db, schema, seed }) {
 // the upstream stops reading).
 export async function startUpstream(opts = {}) {
   const host = opts.host ?? "127.0.0.1";
-  const database = prepareDatabase({ db: opts.db ?? ":memory:", schema: opts.schema, seed: opts.seed });
+  // Options are checked (and the JWT key read) before the database is made,
+  // so a bad option leaves no temporary file behind.
+  let database = null;
   const openConnection = () => new SqlConnection(database.path);
   const server = {
     baseUrl: opts.baseUrl ?? null,
@@ -236,6 +238,7 @@ export async function startUpstream(opts = {}) {
     maxOutstanding: opts.wsMaxOutstanding ?? 64,
     maxPayload: server.maxBodyBytes,
   });
+  database = prepareDatabase({ db: opts.db ?? ":memory:", schema: opts.schema, seed: opts.seed });
 
   const http = createServer((req, res) => {
     route(server, req, res).catch((err) => handleFailure(res, err));

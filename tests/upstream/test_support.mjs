@@ -1,6 +1,10 @@
 // Raw Hrana calls (HTTP and WebSocket) for tests that look below the stock clients.
 
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import WebSocket from "ws";
+import { generateKeyPair, exportSPKI, SignJWT } from "jose";
 
 export async function postJson(baseUrl, path, body, headers = {}) {
   const response = await fetch(new URL(path, baseUrl), {
@@ -103,3 +107,23 @@ export async function openWs(url, protocols, options = {}) {
 
 export const hello = (jwt = null) => ({ type: "hello", jwt });
 export const request = (id, req) => ({ type: "request", request_id: id, request: req });
+
+// An Ed25519 key pair for a JWT-protected upstream: `pem` is the public key
+// file for jwtKeyFile, `privateKey` signs valid tokens, `otherKey` signs
+// tokens the upstream must refuse. sign(key, claims, setup) makes an EdDSA JWT
+// valid for 10 minutes unless `setup` says otherwise.
+export async function jwtKeys() {
+  const dir = mkdtempSync(join(tmpdir(), "upstream-jwt-"));
+  const pair = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
+  const otherKey = (await generateKeyPair("EdDSA", { crv: "Ed25519" })).privateKey;
+  const pem = join(dir, "ed25519-public.pem");
+  writeFileSync(pem, await exportSPKI(pair.publicKey));
+  return {
+    pem,
+    privateKey: pair.privateKey,
+    otherKey,
+    sign: (key, claims = {}, setup = (jwt) => jwt.setIssuedAt().setExpirationTime("10m")) =>
+      setup(new SignJWT(claims).setProtectedHeader({ alg: "EdDSA" })).sign(key),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
