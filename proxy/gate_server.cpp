@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "proxy/error_body.hpp"
-#include "proxy/hrana_json.hpp"
+#include "proxy/hrana_http.hpp"
 #include "proxy/log.hpp"
 #include "proxy/metrics.hpp"
 #include "proxy/request_guard.hpp"
@@ -123,6 +123,10 @@ BearerToken bearer_token(const http::request_header<>& header) {
   return {std::string(value), std::nullopt};
 }
 
+std::string hrana_name(hrana::Encoding encoding) {
+  return encoding == hrana::Encoding::json ? "Hrana JSON" : "Hrana protobuf";
+}
+
 std::string_view path_of(std::string_view target) {
   const auto query = target.find('?');
   return query == std::string_view::npos ? target : target.substr(0, query);
@@ -230,14 +234,16 @@ class Session {
   asio::awaitable<void> linger(std::int64_t max_bytes);
   asio::awaitable<Reply> handle(Request& request, const Config& config, bool& streamed);
   asio::awaitable<Reply> forward_plain_get(const Request& request, std::string_view path);
-  asio::awaitable<Reply> pipeline(Request& request, const Config& config);
-  asio::awaitable<Reply> cursor(Request& request, const Config& config, bool& streamed);
+  // The encoding of pipeline and cursor bodies comes from the route (/v3-protobuf/...).
+  asio::awaitable<Reply> pipeline(Request& request, const Config& config, hrana::Encoding encoding);
+  asio::awaitable<Reply> cursor(Request& request, const Config& config, hrana::Encoding encoding, bool& streamed);
   // Sends a pipeline body upstream. On success `response` holds upstream's answer
   // (base_url rewritten); otherwise the reply for the client, the client's baton
   // forgotten (whether upstream ran anything is unknown).
   asio::awaitable<std::optional<Reply>> send_pipeline(const std::string& path, std::string& body,
                                                       const std::optional<std::string>& baton,
-                                                      const Config& config, hrana::RewrittenResponse& response);
+                                                      const Config& config, hrana::Encoding encoding,
+                                                      hrana::RewrittenResponse& response);
   asio::awaitable<std::optional<Reply>> admit(const Request& request, const Config& config,
                                               std::optional<Principal>& principal);
   Reply upstream_failure(const UpstreamError& error);
@@ -422,14 +428,24 @@ asio::awaitable<Reply> Session::handle(Request& request, const Config& config, b
   const bool get = request.method() == http::verb::get;
   const bool post = request.method() == http::verb::post;
 
+  using hrana::Encoding;
   if (get && (path == "/v2" || path == "/v3")) co_return make_reply(http::status::ok, "", "text/plain");
-  if (get && (path == "/health" || path == "/version")) co_return co_await forward_plain_get(request, path);
-  if (post && (path == "/v2/pipeline" || path == "/v3/pipeline")) co_return co_await pipeline(request, config);
-  if (post && path == "/v3/cursor") co_return co_await cursor(request, config, streamed);
+  // The protobuf probe is upstream's answer: clients switch to protobuf only when
+  // the database behind the gate speaks it too, since the gate forwards the
+  // client's bytes as they are and never translates between encodings.
+  if (get && (path == "/health" || path == "/version" || path == "/v3-protobuf")) {
+    co_return co_await forward_plain_get(request, path);
+  }
+  if (post && (path == "/v2/pipeline" || path == "/v3/pipeline")) {
+    co_return co_await pipeline(request, config, Encoding::json);
+  }
+  if (post && path == "/v3-protobuf/pipeline") co_return co_await pipeline(request, config, Encoding::protobuf);
+  if (post && path == "/v3/cursor") co_return co_await cursor(request, config, Encoding::json, streamed);
+  if (post && path == "/v3-protobuf/cursor") co_return co_await cursor(request, config, Encoding::protobuf, streamed);
 
   outcome_ = "not_found";
   co_return error_reply(http::status::not_found, "NOT_FOUND",
-                        "no such endpoint: the gate serves Hrana over HTTP at /v2 and /v3 (JSON)");
+                        "no such endpoint: the gate serves Hrana over HTTP at /v2, /v3 (JSON) and /v3-protobuf");
 }
 
 asio::awaitable<Reply> Session::forward_plain_get(const Request&, std::string_view path) {
@@ -523,16 +539,17 @@ asio::awaitable<std::optional<Denial>> Session::decide(const Principal& principa
   co_return std::nullopt;
 }
 
-asio::awaitable<Reply> Session::pipeline(Request& request, const Config& config) {
+asio::awaitable<Reply> Session::pipeline(Request& request, const Config& config, hrana::Encoding encoding) {
   std::optional<Principal> principal;
   if (auto refused = co_await admit(request, config, principal)) co_return std::move(*refused);
   principal_ = principal;
 
-  auto decoded = hrana::decode_pipeline(request.body());
+  auto decoded = hrana::decode_pipeline(encoding, request.body());
   if (!decoded.request) {
     outcome_ = "bad_request";
     co_return error_reply(http::status::bad_request, "PROTO_ERROR",
-                          "malformed Hrana pipeline: " + decoded.error->message);
+                          "malformed Hrana pipeline" + std::string(encoding == hrana::Encoding::protobuf ? " (protobuf)" : "") +
+                              ": " + decoded.error->message);
   }
   const hrana::PipelineRequest& pipeline = *decoded.request;
   const StreamOwner owner{principal->issuer, principal->subject};
@@ -547,17 +564,19 @@ asio::awaitable<Reply> Session::pipeline(Request& request, const Config& config)
   hrana::RewrittenResponse rewritten;
   if (auto denial = co_await decide(*principal, statements, config, verdict)) {
     const std::size_t count = pipeline.requests.size();
-    auto storage = hrana::storage_requests_of(pipeline);
+    auto storage = hrana::storage_requests_of(encoding, pipeline);
     if (!storage) {
-      co_return make_reply(http::status::ok, hrana::pipeline_denial_body(count, denial->index, denial->error,
-                                                                         pipeline.baton, config.public_url));
+      co_return make_reply(http::status::ok,
+                           hrana::pipeline_denial_body(encoding, count, denial->index, denial->error, pipeline.baton,
+                                                       config.public_url),
+                           std::string(hrana::content_type(encoding)));
     }
     // Only the SQL storage requests go upstream (see storage_requests_of): the
     // client's stream, and an open transaction on it, stay usable.
-    if (auto failure = co_await send_pipeline(path, storage->body, pipeline.baton, config, rewritten)) {
+    if (auto failure = co_await send_pipeline(path, storage->body, pipeline.baton, config, encoding, rewritten)) {
       co_return std::move(*failure);
     }
-    auto answer = hrana::merge_denied_pipeline(rewritten, *storage, count, denial->index, denial->error);
+    auto answer = hrana::merge_denied_pipeline(encoding, rewritten, *storage, count, denial->index, denial->error);
     if (!answer) {
       if (pipeline.baton) streams.forget(*pipeline.baton);
       co_return upstream_failure({UpstreamFailure::protocol, "upstream pipeline response does not match the request"});
@@ -566,10 +585,10 @@ asio::awaitable<Reply> Session::pipeline(Request& request, const Config& config)
                          hrana::apply_stored_sql(pipeline, answer->ok, std::move(stored)))) {
       server_.parts.logger.warn("stream registry full: stream not registered");
     }
-    co_return make_reply(http::status::ok, std::move(answer->body));
+    co_return make_reply(http::status::ok, std::move(answer->body), std::string(hrana::content_type(encoding)));
   }
 
-  if (auto failure = co_await send_pipeline(path, request.body(), pipeline.baton, config, rewritten)) {
+  if (auto failure = co_await send_pipeline(path, request.body(), pipeline.baton, config, encoding, rewritten)) {
     co_return std::move(*failure);
   }
   if (!streams.advance(pipeline.baton, rewritten.view.baton, owner,
@@ -578,16 +597,17 @@ asio::awaitable<Reply> Session::pipeline(Request& request, const Config& config)
   }
   if (verdict.changes_schema) server_.current_guard()->schema_changed();
   if (outcome_.empty()) outcome_ = "allowed";
-  co_return make_reply(http::status::ok, std::move(rewritten.body));
+  co_return make_reply(http::status::ok, std::move(rewritten.body), std::string(hrana::content_type(encoding)));
 }
 
 asio::awaitable<std::optional<Reply>> Session::send_pipeline(const std::string& path, std::string& body,
                                                              const std::optional<std::string>& baton,
-                                                             const Config& config, hrana::RewrittenResponse& rewritten) {
+                                                             const Config& config, hrana::Encoding encoding,
+                                                             hrana::RewrittenResponse& rewritten) {
   StreamRegistry& streams = server_.parts.streams;
   UpstreamResponse response;
   const auto started = Clock::now();
-  UpstreamRequest forward{true, path, std::move(body), "application/json", std::nullopt};
+  UpstreamRequest forward{true, path, std::move(body), std::string(hrana::content_type(encoding)), std::nullopt};
   auto outcome = co_await server_.workers[worker_]->upstream->send(forward, response);
   server_.parts.metrics.observe_upstream_duration(std::chrono::duration<double>(Clock::now() - started).count());
   if (outcome.error) {
@@ -601,22 +621,28 @@ asio::awaitable<std::optional<Reply>> Session::send_pipeline(const std::string& 
     co_return make_reply(static_cast<http::status>(response.status), std::move(response.body),
                          response.content_type.empty() ? "application/json" : response.content_type);
   }
-  auto parsed = hrana::rewrite_pipeline_response(response.body, config.public_url);
+  auto parsed = hrana::rewrite_pipeline_response(encoding, response.body, config.public_url);
   if (!parsed) {
     if (baton) streams.forget(*baton);
-    co_return upstream_failure({UpstreamFailure::protocol, "upstream pipeline response is not Hrana JSON"});
+    co_return upstream_failure({UpstreamFailure::protocol, "upstream pipeline response is not " + hrana_name(encoding)});
   }
   rewritten = std::move(*parsed);
   co_return std::nullopt;
 }
 
-// Streams an upstream cursor response to the client as chunks, rewriting the first
-// line (CursorRespBody) on the way; rows are never buffered as a whole.
+// Streams an upstream cursor response to the client as chunks, rewriting its head
+// (CursorRespBody: the first line in JSON, the first length-delimited item in
+// protobuf) on the way; rows are never buffered as a whole.
 class CursorRelay final : public UpstreamSink {
  public:
   CursorRelay(beast::tcp_stream& client, unsigned version, bool keep_alive, std::chrono::milliseconds timeout,
-              std::optional<std::string> base_url)
-      : client_(client), version_(version), keep_alive_(keep_alive), timeout_(timeout), base_url_(std::move(base_url)) {}
+              std::optional<std::string> base_url, hrana::Encoding encoding)
+      : client_(client),
+        version_(version),
+        keep_alive_(keep_alive),
+        timeout_(timeout),
+        base_url_(std::move(base_url)),
+        encoding_(encoding) {}
 
   asio::awaitable<bool> head(unsigned status, std::string_view content_type) override {
     status_ = status;
@@ -632,17 +658,17 @@ class CursorRelay final : public UpstreamSink {
     }
     if (!head_line_done_) {
       pending_.append(bytes);
-      const auto newline = pending_.find('\n');
-      if (newline == std::string::npos) co_return pending_.size() < 1 << 20;
-      auto rewritten = hrana::rewrite_cursor_head(std::string_view(pending_).substr(0, newline), base_url_);
-      if (!rewritten) {
+      auto head = hrana::rewrite_cursor_head(encoding_, pending_, base_url_);
+      if (head.state == hrana::CursorHead::State::incomplete) co_return pending_.size() < 1 << 20;
+      if (head.state == hrana::CursorHead::State::malformed) {
         malformed_ = true;
         co_return false;
       }
-      baton_ = rewritten->baton;
+      baton_ = std::move(head.baton);
       head_line_done_ = true;
       if (!co_await write_header()) co_return false;
-      std::string first = rewritten->line + "\n" + pending_.substr(newline + 1);
+      std::string first = std::move(head.rewritten);
+      first.append(pending_, head.consumed);
       pending_.clear();
       co_return co_await write_chunk(first);
     }
@@ -696,6 +722,7 @@ class CursorRelay final : public UpstreamSink {
   bool keep_alive_;
   std::chrono::milliseconds timeout_;
   std::optional<std::string> base_url_;
+  hrana::Encoding encoding_;
   unsigned status_ = 0;
   std::string content_type_;
   std::string pending_;
@@ -706,16 +733,18 @@ class CursorRelay final : public UpstreamSink {
   bool malformed_ = false;
 };
 
-asio::awaitable<Reply> Session::cursor(Request& request, const Config& config, bool& streamed) {
+asio::awaitable<Reply> Session::cursor(Request& request, const Config& config, hrana::Encoding encoding,
+                                       bool& streamed) {
   std::optional<Principal> principal;
   if (auto refused = co_await admit(request, config, principal)) co_return std::move(*refused);
   principal_ = principal;
 
-  auto decoded = hrana::decode_cursor(request.body());
+  auto decoded = hrana::decode_cursor(encoding, request.body());
   if (!decoded.request) {
     outcome_ = "bad_request";
     co_return error_reply(http::status::bad_request, "PROTO_ERROR",
-                          "malformed Hrana cursor request: " + decoded.error->message);
+                          "malformed Hrana cursor request" + std::string(encoding == hrana::Encoding::protobuf ? " (protobuf)" : "") +
+                              ": " + decoded.error->message);
   }
   const hrana::CursorRequest& cursor = *decoded.request;
   const StreamOwner owner{principal->issuer, principal->subject};
@@ -727,15 +756,16 @@ asio::awaitable<Reply> Session::cursor(Request& request, const Config& config, b
   Verdict verdict;
   const std::vector<hrana::RequestStatements> statements = hrana::resolve(cursor, stored);
   if (auto denial = co_await decide(*principal, statements, config, verdict)) {
-    co_return make_reply(http::status::ok, hrana::cursor_denial_body(denial->error, cursor.baton, config.public_url),
-                         "text/plain");
+    co_return make_reply(http::status::ok,
+                         hrana::cursor_denial_body(encoding, denial->error, cursor.baton, config.public_url),
+                         std::string(hrana::cursor_content_type(encoding)));
   }
 
-  CursorRelay relay(stream_, request.version(), request.keep_alive() && !server_.draining.load(), std::chrono::milliseconds(config.limits.idle_timeout_ms),
-                    config.public_url);
+  CursorRelay relay(stream_, request.version(), request.keep_alive() && !server_.draining.load(),
+                    std::chrono::milliseconds(config.limits.idle_timeout_ms), config.public_url, encoding);
   const auto started = Clock::now();
   UpstreamRequest forward{true, std::string(path_of(request.target())), std::move(request.body()),
-                          "application/json", std::nullopt};
+                          std::string(hrana::content_type(encoding)), std::nullopt};
   auto outcome = co_await server_.workers[worker_]->upstream->stream(forward, relay);
   server_.parts.metrics.observe_upstream_duration(std::chrono::duration<double>(Clock::now() - started).count());
 
@@ -762,8 +792,8 @@ asio::awaitable<Reply> Session::cursor(Request& request, const Config& config, b
     outcome_ = "upstream_error";
     co_return make_reply(static_cast<http::status>(relay.status()), std::move(relay.error_body()), relay.content_type());
   }
-  co_return upstream_failure({UpstreamFailure::protocol, relay.malformed() ? "upstream cursor head is not Hrana JSON"
-                                                                           : "upstream cursor response ended early"});
+  co_return upstream_failure({UpstreamFailure::protocol, relay.malformed() ? "upstream cursor head is not " + hrana_name(encoding)
+                                                                         : "upstream cursor response ended early"});
 }
 
 }  // namespace

@@ -58,15 +58,9 @@ test("version probes answer 200 without a token and are not forwarded", async ()
   assert.deepEqual(upstream.received, []);
 });
 
-test("GET /v3-protobuf is 404 so clients fall back to JSON", async () => {
-  const res = await fetch(gate.url + "/v3-protobuf");
-  assert.equal(res.status, 404);
-  assertErrorBody(await res.json(), "NOT_FOUND");
-});
-
 test("unknown routes are 404 JSON errors and never forwarded", async () => {
   upstream.reset();
-  for (const [method, path] of [["GET", "/"], ["GET", "/v1"], ["POST", "/v3-protobuf/pipeline"], ["POST", "/v1/execute"],
+  for (const [method, path] of [["GET", "/"], ["GET", "/v1"], ["GET", "/v3-protobuf/pipeline"], ["POST", "/v1/execute"],
                                 ["GET", "/v3/pipeline"], ["DELETE", "/v2"], ["GET", "/_test/received"]]) {
     const res = await fetch(gate.url + path, { method, headers: { authorization: "Bearer a.b.c" } });
     assert.equal(res.status, 404, `${method} ${path}`);
