@@ -17,8 +17,8 @@ export function hranaClientCases({ open, version, encoding, storeSql }) {
     // Over WebSocket the version is known once the handshake is done.
     await client.getVersion();
     const stream = client.openStream();
-    await stream.sequence(
-      "DROP TABLE IF EXISTS cases; CREATE TABLE cases (id INTEGER PRIMARY KEY, name TEXT UNIQUE, v)");
+    await stream.run("DROP TABLE IF EXISTS cases");
+    await stream.run("CREATE TABLE cases (id INTEGER PRIMARY KEY, name TEXT UNIQUE, v)");
     stream.close();
   });
 

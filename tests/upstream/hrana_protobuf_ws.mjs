@@ -8,7 +8,7 @@ import {
 
 const int32Field = (name) => ["int32", (m, v) => { m[name] = v; }];
 const streamIdOnly = { 1: int32Field("stream_id") };
-const withStream = () => () => ({ stream_id: 0 });
+const streamDefaults = () => ({ stream_id: 0 });
 
 const sqlOrId = {
   1: int32Field("stream_id"),
@@ -21,8 +21,8 @@ const RequestMsg = schema(() => ({ type: "request", request_id: 0 }), {
   1: int32Field("request_id"),
 });
 const Request = schema(() => ({}), {
-  2: variant("open_stream", streamIdOnly, withStream()),
-  3: variant("close_stream", streamIdOnly, withStream()),
+  2: variant("open_stream", streamIdOnly, streamDefaults),
+  3: variant("close_stream", streamIdOnly, streamDefaults),
   4: variant("execute", { ...streamIdOnly, 2: [Stmt, (m, v) => { m.stmt = v; }] },
     () => ({ stream_id: 0, stmt: Stmt.init() })),
   5: variant("batch", { ...streamIdOnly, 2: [Batch, (m, v) => { m.batch = v; }] },
@@ -37,14 +37,14 @@ const Request = schema(() => ({}), {
     1: int32Field("cursor_id"),
     2: ["uint32", (m, v) => { m.max_count = v; }],
   }, () => ({ cursor_id: 0, max_count: 0 })),
-  9: variant("sequence", sqlOrId, withStream()),
-  10: variant("describe", sqlOrId, withStream()),
+  9: variant("sequence", sqlOrId, streamDefaults),
+  10: variant("describe", sqlOrId, streamDefaults),
   11: variant("store_sql", {
     1: int32Field("sql_id"),
     2: ["string", (m, v) => { m.sql = v; }],
   }, () => ({ sql_id: 0, sql: "" })),
   12: variant("close_sql", { 1: int32Field("sql_id") }, () => ({ sql_id: 0 })),
-  13: variant("get_autocommit", streamIdOnly, withStream()),
+  13: variant("get_autocommit", streamIdOnly, streamDefaults),
 });
 // The request oneof sits directly in RequestMsg; an absent one leaves
 // `request` undefined, which protocol_ws.mjs refuses.

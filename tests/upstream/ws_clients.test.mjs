@@ -45,6 +45,8 @@ wsCases("@libsql/hrana-client over WebSocket, protocol 3 with an upstream restri
   { upstreamOptions: { wsProtocols: ["hrana3", "hrana2", "hrana1"] }, version: 3, expectProtocol: "hrana3", encoding: "json" });
 wsCases("@libsql/hrana-client over WebSocket, protocol 2 (hrana2)",
   { version: 2, expectProtocol: "hrana2", encoding: "json" });
+wsCases("@libsql/hrana-client over WebSocket with an upstream restricted to hrana1",
+  { upstreamOptions: { wsProtocols: ["hrana1"] }, version: 1, expectProtocol: "hrana1", encoding: "json" });
 
 for (const [entry, create] of [["@libsql/client", createClient], ["@libsql/client/ws", createWsClient]]) {
   describe(`${entry} with a ws:// URL`, () => {
