@@ -11,6 +11,7 @@ import { randomUUID } from "node:crypto";
 import { startUpstream } from "../upstream/server.mjs";
 import { startIssuer } from "../issuer/issuer.mjs";
 import { startGate, waitForReadiness } from "../integration/gate_process.mjs";
+import { createClient } from "@libsql/client";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const AUDIENCE = "https://api.example.com";
@@ -45,13 +46,16 @@ function issuerLines(name, fields, roles) {
   return lines;
 }
 
-export async function startScenario() {
+// `options.upstream`: extra startUpstream options, e.g. `{ wsProtocols: ["hrana3"] }`
+// to restrict the WebSocket subprotocols the upstream accepts.
+export async function startScenario(options = {}) {
   const databaseId = randomUUID();
   const groupId = randomUUID();
   const ids = { databaseId, groupId };
   const upstream = await startUpstream({
     schema: join(root, "deploy/dev/schema.sql"),
     seed: join(root, "deploy/dev/seed.sql"),
+    ...options.upstream,
   });
   const clerk = await startIssuer({ profile: "clerk", https: true, ...ids });
   const auth0 = await startIssuer({ profile: "auth0", ...ids });
@@ -128,4 +132,31 @@ async function startGateWith(configText, files) {
     return result;
   };
   return gate;
+}
+
+const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
+
+// Polls `check` (returns a truthy value when done) every `everyMs`, at most `limitMs`.
+export async function until(what, check, { everyMs = 100, limitMs = 15000 } = {}) {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+// A @libsql/client result set as plain row objects.
+export const plainRows = (r) => r.rows.map((row) => Object.fromEntries(r.columns.map((col, i) => [col, row[i]])));
+
+// Runs `sql` straight against the scenario's upstream (no gate) to check what
+// really happened; plain row objects.
+export async function upstreamRows(scenario, sql) {
+  const c = createClient({ url: scenario.upstream.url });
+  try {
+    return plainRows(await c.execute(sql));
+  } finally {
+    c.close();
+  }
 }

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { createClient, LibsqlError } from "@libsql/client";
 import { connect, DatabaseError } from "@tursodatabase/serverless";
 import { permClaim } from "../issuer/profiles.mjs";
-import { startScenario, TURSO_ISS } from "./scenario_setup.mjs";
+import { startScenario, TURSO_ISS, until } from "./scenario_setup.mjs";
 
 let s;
 before(async () => {
@@ -19,17 +19,6 @@ after(async () => {
 });
 
 const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
-
-// Polls `check` (returns a truthy value when done) every `everyMs`, at most `limitMs`.
-async function until(what, check, { everyMs = 100, limitMs = 15000 } = {}) {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
 
 // The two stock clients behind one small interface: `all` gives plain row
 // objects, `run` the number of changed rows, `batch` runs statements atomically.
