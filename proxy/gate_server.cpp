@@ -10,6 +10,7 @@
 #include "proxy/metrics.hpp"
 #include "proxy/request_guard.hpp"
 #include "proxy/stream_registry.hpp"
+#include "proxy/ws_session.hpp"
 
 namespace gate::proxy {
 
@@ -146,6 +147,7 @@ struct GateServer::Impl {
   struct Worker {
     asio::io_context context{1};
     std::optional<UpstreamPool> upstream;
+    std::optional<WsWorker> ws;  // Hrana over WebSocket: upstream connector, live sessions
   };
 
   Parts parts;
@@ -173,8 +175,9 @@ struct GateServer::Impl {
       auto worker = std::make_unique<Worker>();
       // An unparsable upstream URL is a config error caught at load; the pool then
       // points nowhere and every forward answers 502.
-      worker->upstream.emplace(worker->context.get_executor(), endpoint.value_or(UpstreamEndpoint{false, "", "0"}),
-                               config->upstream, per_worker);
+      const UpstreamEndpoint target = endpoint.value_or(UpstreamEndpoint{false, "", "0"});
+      worker->upstream.emplace(worker->context.get_executor(), target, config->upstream, per_worker);
+      worker->ws.emplace(worker->context.get_executor(), target, config->upstream);
       workers.push_back(std::move(worker));
     }
   }
@@ -341,6 +344,16 @@ asio::awaitable<void> Session::run() {
       break;
     }
     if (ec) break;
+
+    if (is_websocket_upgrade(request)) {
+      // From here the connection speaks Hrana over WebSocket until it closes.
+      const WsSessionContext ws{server_.parts.metrics, server_.parts.logger,
+                                [&server = server_] { return server.snapshot(); },
+                                [&server = server_] { return server.current_guard(); },
+                                *server_.workers[worker_]->ws, worker_};
+      co_await serve_websocket(ws, stream_, request);
+      break;
+    }
 
     bool streamed = false;
     Reply reply = co_await handle(request, *config, streamed);
@@ -872,6 +885,10 @@ void GateServer::drain() {
     boost::system::error_code ec;
     if (impl->acceptor) impl->acceptor->close(ec);
   });
+  // WebSocket sessions close with 1001 once their in-flight requests are answered.
+  for (auto& worker : impl_->workers) {
+    asio::post(worker->context, [ws = &*worker->ws] { ws->drain(); });
+  }
 }
 
 bool GateServer::draining() const { return impl_->draining.load(); }

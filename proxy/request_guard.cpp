@@ -30,6 +30,20 @@ class FailClosedGuard final : public RequestGuard {
 
 }  // namespace
 
+std::string_view error_code(AuthFailure failure) {
+  switch (failure) {
+    case AuthFailure::header_missing: return "AUTH_HEADER_NOT_FOUND";
+    case AuthFailure::header_malformed: return "AUTH_HEADER_MALFORMED";
+    case AuthFailure::token_invalid: return "AUTH_JWT_INVALID";
+    case AuthFailure::token_expired: return "AUTH_JWT_EXPIRED";
+    case AuthFailure::token_immature: return "AUTH_JWT_IMMATURE";
+    case AuthFailure::keys_unavailable:
+    case AuthFailure::not_configured: return "AUTH_KEYS_UNAVAILABLE";
+    case AuthFailure::database_scope: return "AUTH_DATABASE_SCOPE";
+  }
+  return "AUTH_JWT_INVALID";
+}
+
 std::shared_ptr<RequestGuard> make_fail_closed_guard() { return std::make_shared<FailClosedGuard>(); }
 
 std::shared_ptr<RequestGuard> make_request_guard(const GuardContext& context) {

@@ -47,6 +47,10 @@ enum class AuthFailure {
   not_configured,    // 503 AUTH_KEYS_UNAVAILABLE: no verifier wired (fail closed)
 };
 
+// The SPEC §4 code of a failure (AUTH_JWT_EXPIRED...), the same over HTTP and
+// WebSocket (hello_error / response_error).
+std::string_view error_code(AuthFailure failure);
+
 struct AuthRejection {
   AuthFailure reason = AuthFailure::token_invalid;
   std::string message;      // says which check failed; never echoes the token

@@ -1,0 +1,100 @@
+#include "proxy/ws_connection_state.hpp"
+
+namespace gate::proxy {
+
+using hrana::ws::RequestType;
+
+namespace {
+
+std::optional<std::int64_t> expiry_of(const Principal& principal) {
+  if (!principal.claims) return std::nullopt;
+  auto it = principal.claims->find("exp");
+  if (it == principal.claims->end() || !it->is_number()) return std::nullopt;
+  if (it->is_number_float()) return static_cast<std::int64_t>(it->get<double>());
+  if (it->is_number_unsigned()) {
+    const auto value = it->get<std::uint64_t>();
+    return value > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(value);
+  }
+  return it->get<std::int64_t>();
+}
+
+// The HTTP request kind whose authorization a WebSocket request shares.
+std::optional<hrana::RequestKind> kind_of(RequestType type) {
+  switch (type) {
+    case RequestType::execute: return hrana::RequestKind::execute;
+    case RequestType::batch:
+    case RequestType::open_cursor: return hrana::RequestKind::batch;
+    case RequestType::sequence: return hrana::RequestKind::sequence;
+    case RequestType::describe: return hrana::RequestKind::describe;
+    default: return std::nullopt;
+  }
+}
+
+}  // namespace
+
+WsConnectionState::HelloOutcome WsConnectionState::hello(const Principal& principal, const std::string& token) {
+  HelloOutcome outcome = HelloOutcome::first;
+  if (principal_) {
+    // A connection's streams, stored texts and cursors belong to whoever opened
+    // it: another principal must open its own connection.
+    if (principal_->issuer != principal.issuer || principal_->subject != principal.subject) {
+      return HelloOutcome::other_principal;
+    }
+    if (version_ < 2) return HelloOutcome::repeat_unsupported;
+    outcome = HelloOutcome::renewed;
+  }
+  principal_ = principal;
+  token_ = token;
+  expires_at_ = expiry_of(principal);
+  return outcome;
+}
+
+bool WsConnectionState::expired(SystemClock::time_point now) const {
+  if (!expires_at_) return true;
+  return std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count() >= *expires_at_;
+}
+
+std::optional<std::string> WsConnectionState::violation(std::int32_t request_id,
+                                                        const hrana::ws::Request& request) const {
+  if (!principal_) return "a request before a successful hello";
+  if (hrana::ws::min_version(request.type) > version_) {
+    return "request " + std::string(hrana::ws::to_string(request.type)) + " needs Hrana " +
+           std::to_string(hrana::ws::min_version(request.type)) + ", this connection negotiated Hrana " +
+           std::to_string(version_);
+  }
+  if (pending_.count(request_id) != 0) return "request_id " + std::to_string(request_id) + " is still outstanding";
+  if (request.type == RequestType::store_sql && stored_.count(*request.sql_id) != 0) {
+    return "sql_id " + std::to_string(*request.sql_id) + " is already in use";
+  }
+  if (request.type == RequestType::open_cursor && refused_cursors_.count(*request.cursor_id) != 0) {
+    return "cursor_id " + std::to_string(*request.cursor_id) + " is still in use";
+  }
+  return std::nullopt;
+}
+
+std::vector<hrana::RequestStatements> WsConnectionState::statements(const hrana::ws::Request& request) const {
+  const auto kind = kind_of(request.type);
+  if (!kind) return {};
+  hrana::PipelineRequest pipeline;
+  pipeline.requests.push_back(hrana::StreamRequest{*kind, request.statements, std::nullopt, {}});
+  return hrana::resolve(pipeline, stored_);
+}
+
+bool WsConnectionState::storage_full(const hrana::ws::Request& request) const {
+  return request.type == RequestType::store_sql && stored_.size() >= kMaxStoredSql;
+}
+
+void WsConnectionState::sent(const hrana::ws::Request& request) {
+  if (request.type == RequestType::store_sql) stored_[*request.sql_id] = request.stored_sql;
+  if (request.type == RequestType::close_sql) stored_.erase(*request.sql_id);
+}
+
+std::optional<WsConnectionState::Pending> WsConnectionState::answered(std::int32_t request_id) {
+  auto it = pending_.find(request_id);
+  if (it == pending_.end()) return std::nullopt;
+  Pending pending = std::move(it->second);
+  pending_.erase(it);
+  return pending;
+}
+
+}  // namespace gate::proxy
