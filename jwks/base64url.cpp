@@ -25,18 +25,18 @@ constexpr auto kDecode = make_decode_table();
 
 }  // namespace
 
-std::optional<std::string> base64url_decode(std::string_view text) {
+bool base64url_decode_into(std::string_view text, std::string& out) {
   // A lone trailing character carries only 6 bits: no byte string encodes to it.
   const std::size_t rem = text.size() % 4;
-  if (rem == 1) return std::nullopt;
-  std::string out(text.size() / 4 * 3 + (rem == 0 ? 0 : rem - 1), '\0');
+  if (rem == 1) return false;
+  out.resize(text.size() / 4 * 3 + (rem == 0 ? 0 : rem - 1));
   auto in = reinterpret_cast<const unsigned char*>(text.data());
   auto dst = reinterpret_cast<unsigned char*>(out.data());
   const std::size_t full = text.size() - rem;
   // Whole quanta: OR the table values together so one test catches any bad byte.
   for (std::size_t i = 0; i < full; i += 4) {
     std::uint32_t a = kDecode[in[i]], b = kDecode[in[i + 1]], c = kDecode[in[i + 2]], d = kDecode[in[i + 3]];
-    if ((a | b | c | d) & 0x80) return std::nullopt;
+    if ((a | b | c | d) & 0x80) return false;
     std::uint32_t v = (a << 18) | (b << 12) | (c << 6) | d;
     *dst++ = static_cast<unsigned char>(v >> 16);
     *dst++ = static_cast<unsigned char>(v >> 8);
@@ -45,13 +45,19 @@ std::optional<std::string> base64url_decode(std::string_view text) {
   if (rem != 0) {
     std::uint32_t a = kDecode[in[full]], b = kDecode[in[full + 1]];
     std::uint32_t c = rem == 3 ? kDecode[in[full + 2]] : 0;
-    if ((a | b | c) & 0x80) return std::nullopt;
+    if ((a | b | c) & 0x80) return false;
     std::uint32_t v = (a << 18) | (b << 12) | (c << 6);
     // Unused trailing bits must be zero, or several texts would decode alike.
-    if (rem == 2 ? (v & 0xffff) != 0 : (v & 0xff) != 0) return std::nullopt;
+    if (rem == 2 ? (v & 0xffff) != 0 : (v & 0xff) != 0) return false;
     *dst++ = static_cast<unsigned char>(v >> 16);
     if (rem == 3) *dst++ = static_cast<unsigned char>(v >> 8);
   }
+  return true;
+}
+
+std::optional<std::string> base64url_decode(std::string_view text) {
+  std::string out;
+  if (!base64url_decode_into(text, out)) return std::nullopt;
   return out;
 }
 

@@ -10,6 +10,10 @@ namespace gate::jwks {
 
 std::optional<std::string> base64url_decode(std::string_view text);
 
+// The same into `out`, reusing its capacity (the verifier's per-thread buffers).
+// On failure `out` holds garbage and false is returned.
+bool base64url_decode_into(std::string_view text, std::string& out);
+
 std::string base64url_encode(std::string_view bytes);
 
 }  // namespace gate::jwks

@@ -4,6 +4,7 @@
 #include <openssl/err.h>
 
 #include "jwks/algorithm_params.hpp"
+#include "jwks/message_digest.hpp"
 #include "jwks/openssl_ptr.hpp"
 #include "jwks/verify_context_pool.hpp"
 
@@ -51,9 +52,7 @@ bool verify_ed25519(const Key& key, std::string_view signing_input, std::string_
 bool verify_prehashed(Algorithm alg, const Key& key, std::string_view signing_input, std::string_view signature) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_len = 0;
-  if (EVP_Digest(signing_input.data(), signing_input.size(), digest, &digest_len, digest_for(alg), nullptr) != 1) {
-    return false;
-  }
+  if (!message_digest(digest_for(alg), signing_input, digest, digest_len)) return false;
   if (!key.contexts) return false;
   ossl::PkeyCtx ctx = key.contexts->acquire(alg);
   if (!ctx) return false;

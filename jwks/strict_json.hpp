@@ -1,7 +1,9 @@
 #pragma once
 // JSON for security decisions: a duplicate member name is an error (parsers disagree
 // on which copy wins, so an attacker could show the gate one `exp` and an upstream
-// another), and nesting is bounded before nlohmann's parser sees the text.
+// another), and nesting is bounded. Our own one-pass parser builds the nlohmann tree
+// directly (it accepts what nlohmann's parser accepts, except bytes after a NUL,
+// which nlohmann takes for the end of input); it is on every cold token's path.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -14,7 +16,7 @@ namespace gate::jwks {
 inline constexpr std::size_t kMaxJsonDepth = 32;
 
 enum class StrictJsonError : std::uint8_t {
-  not_json,          // syntax error, invalid UTF-8, trailing bytes, number overflow
+  not_json,          // syntax error, invalid UTF-8, trailing bytes (NUL too), number overflow
   duplicate_member,  // the same name twice in one object
   too_deep,          // more than max_depth nested arrays/objects
 };

@@ -9,6 +9,8 @@
 
 #include <openssl/evp.h>
 
+#include "jwks/message_digest.hpp"
+
 namespace gate::jwks {
 namespace {
 
@@ -64,12 +66,13 @@ TokenCache::~TokenCache() = default;
 TokenDigest TokenCache::digest(std::string_view token) const {
   TokenDigest out{};
   unsigned int length = 0;
-  if (EVP_Digest(token.data(), token.size(), out.data(), &length, sha256_->md, nullptr) != 1 ||
-      length != out.size()) {
+  unsigned char bytes[EVP_MAX_MD_SIZE];
+  if (!message_digest(sha256_->md, token, bytes, length) || length != out.size()) {
     // Cannot happen with a fetched SHA-256; an all-zero digest would alias every
     // token, so make the failure loud instead.
     std::abort();
   }
+  std::memcpy(out.data(), bytes, out.size());
   return out;
 }
 

@@ -19,7 +19,7 @@ struct CompactToken {
   VerifyStatus status = VerifyStatus::token_malformed;
   std::string_view signing_input;  // header "." payload, as received
   std::string_view payload_segment;
-  std::string signature;
+  std::string_view signature;  // decoded, in this thread's DecodeBuffers
   nlohmann::json header;
   nlohmann::json payload;
 };
@@ -33,12 +33,26 @@ VerifyStatus json_status(StrictJsonError error, VerifyStatus not_json) {
   return not_json;
 }
 
+// Decoded segments, reused by every verification on this thread: three fewer
+// allocations per cold token. A decoded JSON segment is dead once parsed (the tree
+// owns copies); the signature lives until verify_signature returns. Nothing here
+// suspends or re-enters, so one set per thread is enough.
+struct DecodeBuffers {
+  std::string json;
+  std::string signature;
+};
+
+DecodeBuffers& decode_buffers() {
+  thread_local DecodeBuffers buffers;
+  return buffers;
+}
+
 // base64url → strict JSON → object, with the status naming which part failed.
 VerifyStatus decode_object(std::string_view segment, VerifyStatus not_json, VerifyStatus not_object,
                            nlohmann::json& out) {
-  auto bytes = base64url_decode(segment);
-  if (!bytes) return VerifyStatus::base64url_invalid;
-  auto parsed = parse_strict_json(*bytes);
+  std::string& bytes = decode_buffers().json;
+  if (!base64url_decode_into(segment, bytes)) return VerifyStatus::base64url_invalid;
+  auto parsed = parse_strict_json(bytes);
   if (!parsed.value) return json_status(*parsed.error, not_json);
   if (!parsed.value->is_object()) return not_object;
   out = std::move(*parsed.value);
@@ -81,12 +95,12 @@ CompactToken split_and_decode(std::string_view token, std::size_t max_token_byte
     }
   }
   if (need_signature) {
-    auto sig = base64url_decode(token.substr(second + 1));
-    if (!sig) {
+    std::string& sig = decode_buffers().signature;
+    if (!base64url_decode_into(token.substr(second + 1), sig)) {
       out.status = VerifyStatus::base64url_invalid;
       return out;
     }
-    out.signature = std::move(*sig);
+    out.signature = sig;
   }
   out.signing_input = token.substr(0, second);
   out.status = VerifyStatus::ok;

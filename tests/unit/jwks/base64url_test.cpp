@@ -36,3 +36,18 @@ TEST_CASE("base64url: a length of 4n+1 and non-zero trailing bits are refused (o
   CHECK_FALSE(base64url_decode("Zm9vY"));
   CHECK(base64url_decode("") == std::string());
 }
+
+TEST_CASE("base64url: decoding into a reused buffer leaves exactly the new bytes") {
+  std::string buffer;
+  REQUIRE(base64url_decode_into(base64url_encode(std::string(300, 'x')), buffer));
+  CHECK(buffer == std::string(300, 'x'));
+  REQUIRE(base64url_decode_into("Zm8", buffer));
+  CHECK(buffer == "fo");
+  REQUIRE(base64url_decode_into("", buffer));
+  CHECK(buffer.empty());
+  // The same refusals as base64url_decode.
+  for (std::string bad : {"Zm9v=", "Zh", "Zm9vY", "+_8", "Zm 9v"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(base64url_decode_into(bad, buffer));
+  }
+}

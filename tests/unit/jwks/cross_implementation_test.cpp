@@ -58,7 +58,7 @@ std::string cpp_jwt_token(const TestKey& key, const char* alg) {
 
 }  // namespace
 
-TEST_CASE("cross: cpp-jwt RS256 and ES256 tokens verify; tampering them fails") {
+TEST_CASE("cross: cpp-jwt RS256 and ES256 tokens verify, tampering them fails") {
   auto set = key_set({rsa_key().jwk, p256_key().jwk});
   for (auto [key, alg] : {std::pair{&rsa_key(), "RS256"}, std::pair{&p256_key(), "ES256"}}) {
     std::string alg_name = alg;

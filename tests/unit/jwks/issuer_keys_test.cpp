@@ -234,7 +234,7 @@ TEST_CASE("issuer_keys: after a failed fetch the loop retries on its own, after 
   CHECK(observer.fetches("test", "ok") == 1);
 }
 
-TEST_CASE("issuer_keys: a key that leaves the JWKS advances removal_epoch; a new one does not") {
+TEST_CASE("issuer_keys: a key that leaves the JWKS advances removal_epoch, a new one does not") {
   ClientLoop loop;
   TestJwksServer server;
   server.set_json("/jwks", test::jwks_of({key_a().jwk}).dump());

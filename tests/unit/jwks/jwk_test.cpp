@@ -87,7 +87,7 @@ TEST_CASE("jwk: ec_point_invalid — a point off the curve") {
                       base64url_encode(std::string(32, '\0')))) == KeyError::ec_point_invalid);
 }
 
-TEST_CASE("jwk: ec_coordinate_length — x/y not exactly the curve size; P-256 coordinates on P-384") {
+TEST_CASE("jwk: ec_coordinate_length — x/y not exactly the curve size, P-256 coordinates on P-384") {
   auto x = base64url_decode(p256_key().jwk["x"].get<std::string>());
   CHECK(error_of(with(p256_key().jwk, "x", base64url_encode(x->substr(1)))) == KeyError::ec_coordinate_length);
   CHECK(error_of(with(p256_key().jwk, "x", base64url_encode(std::string(1, '\0') + *x))) ==
@@ -148,7 +148,7 @@ TEST_CASE("jwk: x5c and x5t are ignored, not trusted or parsed") {
   CHECK(parsed.key->usable_for_verify());
 }
 
-TEST_CASE("pem: a private key where a public key belongs is refused; garbage is pem_invalid") {
+TEST_CASE("pem: a private key where a public key belongs is refused, garbage is pem_invalid") {
   CHECK(parse_public_key_pem(rsa_key().private_pem).error == KeyError::private_key_material);
   CHECK(parse_public_key_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n").error ==
         KeyError::pem_invalid);

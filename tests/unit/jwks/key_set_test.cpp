@@ -6,7 +6,7 @@
 using namespace gate::jwks;
 using namespace gate::jwks::test;
 
-TEST_CASE("key set: a JWKS document becomes an immutable snapshot; find by kid") {
+TEST_CASE("key set: a JWKS document becomes an immutable snapshot, find by kid") {
   auto parsed = KeySet::from_jwks_json(jwks_of({rsa_key().jwk, p256_key().jwk, ed_key().jwk}).dump());
   REQUIRE(parsed.set);
   CHECK_FALSE(parsed.error);
@@ -22,7 +22,7 @@ TEST_CASE("key set: a JWKS document becomes an immutable snapshot; find by kid")
   CHECK(parsed.set->keys().size() == 3);
 }
 
-TEST_CASE("key set: unusable keys are skipped with their reason; the rest still serve") {
+TEST_CASE("key set: unusable keys are skipped with their reason, the rest still serve") {
   nlohmann::json small = make_key(Algorithm::RS256, "small", 1024).jwk;
   nlohmann::json enc = rsa_key_2().jwk;
   enc["use"] = "enc";
@@ -62,7 +62,7 @@ TEST_CASE("key set: malformed documents and documents without a usable key fail"
   CHECK(KeySet::from_jwks_json(many.dump()).error == KeySetError::too_many_keys);
 }
 
-TEST_CASE("key set: PEM files with one or several public keys; kid-less") {
+TEST_CASE("key set: PEM files with one or several public keys, kid-less") {
   auto one = KeySet::from_pem(rsa_key().public_pem);
   REQUIRE(one.set);
   CHECK(one.set->size() == 1);

@@ -131,6 +131,22 @@ TEST_CASE("verifier: json_duplicate_member — a second exp in the payload, a se
         VerifyStatus::json_duplicate_member);
 }
 
+TEST_CASE("verifier: json_duplicate_member behind escapes, a NUL after the JSON is not JSON") {
+  // The same name once escaped: the gate and a laxer parser downstream must not
+  // read different values.
+  std::string escaped_alg = R"({"alg":"RS256","kid":"rsa-1","\u0061lg":"none"})";
+  CHECK(check(token_from_texts(escaped_alg, default_claims().dump(), rsa_key())) ==
+        VerifyStatus::json_duplicate_member);
+  std::string header = default_header(rsa_key()).dump();
+  std::string escaped_exp = R"({"iss":"https://issuer.test","exp":1800000600,"\u0065xp":4000000000})";
+  CHECK(check(token_from_texts(header, escaped_exp, rsa_key())) == VerifyStatus::json_duplicate_member);
+  // nlohmann's parser stopped at a NUL byte; ours refuses whatever follows the value.
+  CHECK(check(token_from_texts(header + std::string("\0", 1) + "{}", default_claims().dump(), rsa_key())) ==
+        VerifyStatus::header_not_json);
+  CHECK(check(token_from_texts(header, default_claims().dump() + std::string("\0", 1), rsa_key())) ==
+        VerifyStatus::payload_not_json);
+}
+
 TEST_CASE("verifier: json_too_deep — 10,000 nested arrays do not reach the parser") {
   std::string deep = R"({"iss":"https://issuer.test","exp":1800000600,"x":)" + std::string(10000, '[') +
                      std::string(10000, ']') + "}";
@@ -208,7 +224,7 @@ TEST_CASE("verifier: crit_present") {
   CHECK(check(token_with_header(rsa_key(), header)) == VerifyStatus::crit_present);
 }
 
-TEST_CASE("verifier: typ_not_allowed — JWE, a number; JWT, at+jwt and application/ forms pass") {
+TEST_CASE("verifier: typ_not_allowed — JWE, a number, JWT, at+jwt and application/ forms pass") {
   for (nlohmann::json typ : {nlohmann::json("JWE"), nlohmann::json(1), nlohmann::json("JOSE+JSON"), nlohmann::json("")}) {
     nlohmann::json header = default_header(rsa_key());
     header["typ"] = typ;
@@ -231,7 +247,7 @@ TEST_CASE("verifier: kid_not_string") {
   CHECK(check(token_with_header(rsa_key(), header)) == VerifyStatus::kid_not_string);
 }
 
-TEST_CASE("verifier: kid_missing — several keys and no kid; one key and no kid is fine") {
+TEST_CASE("verifier: kid_missing — several keys and no kid, one key and no kid is fine") {
   nlohmann::json header{{"alg", "RS256"}};
   CHECK(check(token_with_header(rsa_key(), header)) == VerifyStatus::kid_missing);
   auto single = key_set({rsa_key().jwk});
@@ -345,7 +361,7 @@ TEST_CASE("verifier: exp_invalid — -1 is not 'never', 1e300 and year 10000 are
         VerifyStatus::payload_not_json);
 }
 
-TEST_CASE("verifier: expired — at and after exp; fractional exp honoured; no skew on exp") {
+TEST_CASE("verifier: expired — at and after exp, fractional exp honoured, no skew on exp") {
   nlohmann::json claims = default_claims();
   claims["exp"] = kNow;
   CHECK(check_claims(claims) == VerifyStatus::expired);
@@ -358,7 +374,7 @@ TEST_CASE("verifier: expired — at and after exp; fractional exp honoured; no s
   CHECK(error_code(VerifyStatus::expired) == "AUTH_JWT_EXPIRED");
 }
 
-TEST_CASE("verifier: nbf_in_future beyond clock_skew_s; within skew passes") {
+TEST_CASE("verifier: nbf_in_future beyond clock_skew_s, within skew passes") {
   nlohmann::json claims = default_claims();
   claims["nbf"] = kNow + 31;
   CHECK(check_claims(claims) == VerifyStatus::nbf_in_future);
@@ -401,7 +417,7 @@ TEST_CASE("verifier: iss_mismatch — other, missing, not a string, prefix, trai
   CHECK(check_claims(claims) == VerifyStatus::iss_mismatch);
 }
 
-TEST_CASE("verifier: sub_not_string; no sub is allowed (Turso platform tokens)") {
+TEST_CASE("verifier: sub_not_string, no sub is allowed (Turso platform tokens)") {
   nlohmann::json claims = default_claims();
   claims["sub"] = 42;
   CHECK(check_claims(claims) == VerifyStatus::sub_not_string);
