@@ -440,4 +440,11 @@ describe("WebSocket back-pressure and accounting", BOUND, () => {
     b.close();
     await b.closed;
   });
+
+  it("drops every socket on ws.closeAll(), as if the upstream died", async () => {
+    const c = await openWs(upstream.wsUrl, ["hrana3"]);
+    upstream.ws.closeAll();
+    assert.equal((await c.closed).code, 1006, "no close frame");
+    assert.equal(upstream.ws.stats().current, 0);
+  });
 });
