@@ -7,13 +7,7 @@ namespace gate::proxy::hrana {
 
 namespace {
 
-using protobuf::Field;
-using protobuf::Message;
-using protobuf::WireType;
-using protobuf_shared::Malformed;
-
-constexpr auto kBytes = WireType::length_delimited;
-constexpr auto kVarint = WireType::varint;
+using namespace protobuf_shared;
 
 // StreamRequest oneof members (hrana.http).
 enum StreamRequestField : std::uint32_t {

@@ -2,14 +2,7 @@
 
 namespace gate::proxy::hrana::protobuf_shared {
 
-using protobuf::Field;
-using protobuf::Message;
-using protobuf::WireType;
-
-constexpr auto kBytes = WireType::length_delimited;
-constexpr auto kVarint = WireType::varint;
-
-void parse(Message& message, std::string_view bytes, std::initializer_list<protobuf::KnownField> known,
+void parse(Message& message, std::string_view bytes, std::span<const protobuf::KnownField> known,
            const std::string& path) {
   if (auto error = message.parse(bytes, known)) {
     const std::string field = error->number != 0 ? " field " + std::to_string(error->number) : "";

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,13 +20,23 @@
 
 namespace gate::proxy::hrana::protobuf_shared {
 
+using protobuf::Field;
+using protobuf::Message;
+// The wire types of every field Hrana's messages have.
+inline constexpr auto kBytes = protobuf::WireType::length_delimited;
+inline constexpr auto kVarint = protobuf::WireType::varint;
+
 struct Malformed {
   std::string message;  // e.g. "requests[0].execute.stmt: exactly one of sql and sql_id is required"
 };
 
 // Splits and checks one message (protobuf::Message::parse); throws Malformed.
-void parse(protobuf::Message& message, std::string_view bytes, std::initializer_list<protobuf::KnownField> known,
+void parse(protobuf::Message& message, std::string_view bytes, std::span<const protobuf::KnownField> known,
            const std::string& path);
+inline void parse(protobuf::Message& message, std::string_view bytes,
+                  std::initializer_list<protobuf::KnownField> known, const std::string& path) {
+  parse(message, bytes, std::span<const protobuf::KnownField>(known.begin(), known.size()), path);
+}
 
 // Field readers; `field` may be null (absent). Throw Malformed on invalid values.
 std::optional<std::string> string_of(const protobuf::Field* field, const std::string& path);  // valid UTF-8

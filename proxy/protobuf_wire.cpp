@@ -98,7 +98,7 @@ std::optional<FieldError> split_fields(std::string_view message, std::vector<Fie
   return std::nullopt;
 }
 
-std::optional<FieldError> Message::parse(std::string_view bytes, std::initializer_list<KnownField> known) {
+std::optional<FieldError> Message::parse(std::string_view bytes, std::span<const KnownField> known) {
   if (auto error = split_fields(bytes, fields_)) return error;
   for (const KnownField& k : known) {
     std::size_t seen = 0;

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -71,7 +72,10 @@ struct KnownField {
 // it authorizes what upstream runs.
 class Message {
  public:
-  std::optional<FieldError> parse(std::string_view bytes, std::initializer_list<KnownField> known);
+  std::optional<FieldError> parse(std::string_view bytes, std::span<const KnownField> known);
+  std::optional<FieldError> parse(std::string_view bytes, std::initializer_list<KnownField> known) {
+    return parse(bytes, std::span<const KnownField>(known.begin(), known.size()));
+  }
 
   // The field `number`, or null when absent.
   const Field* find(std::uint32_t number) const;
