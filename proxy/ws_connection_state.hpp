@@ -89,6 +89,8 @@ class WsConnectionState {
   // nullopt when `request_id` is not outstanding (upstream broke the protocol).
   std::optional<Pending> answered(std::int32_t request_id);
   std::size_t pending_count() const { return pending_.size(); }
+  // When the longest-waiting forwarded request was sent (nullopt: none waits).
+  std::optional<Clock::time_point> oldest_sent() const;
   std::size_t stored_count() const { return stored_.size(); }
 
  private:

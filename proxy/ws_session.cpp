@@ -105,7 +105,8 @@ class WsSession final : public WsDrainable {
         state_(ws::version_of(subprotocol)),
         queued_(client.get_executor()),
         room_(client.get_executor()),
-        done_(client.get_executor()) {}
+        done_(client.get_executor()),
+        watchdog_(client.get_executor()) {}
 
   asio::awaitable<void> run();
   void drain() override;
@@ -119,6 +120,7 @@ class WsSession final : public WsDrainable {
   asio::awaitable<void> read_client();
   asio::awaitable<void> read_upstream();
   asio::awaitable<void> write_client();
+  asio::awaitable<void> watch_upstream();
   asio::awaitable<bool> on_hello(const ws::ClientMessage& message);
   asio::awaitable<bool> on_request(const ws::ClientMessage& message, std::string_view payload, bool binary);
   asio::awaitable<std::optional<Denial>> decide(const std::vector<hrana::RequestStatements>& statements,
@@ -152,6 +154,7 @@ class WsSession final : public WsDrainable {
   Signal queued_;  // queue_ grew, or finishing
   Signal room_;    // unanswered_ shrank, or finishing
   Signal done_;    // a helper coroutine ended
+  asio::steady_timer watchdog_;
   std::size_t unanswered_ = 0;
   bool draining_ = false;
   bool finishing_ = false;
@@ -160,6 +163,7 @@ class WsSession final : public WsDrainable {
   websocket::close_code upstream_close_ = websocket::close_code::normal;
   bool upstream_done_ = false;
   bool writer_done_ = false;
+  bool watchdog_done_ = false;
 };
 
 void WsSession::finish(websocket::close_code code, std::string_view reason, websocket::close_code upstream_code) {
@@ -169,6 +173,7 @@ void WsSession::finish(websocket::close_code code, std::string_view reason, webs
   upstream_close_ = upstream_code;
   queued_.notify();
   room_.notify();
+  watchdog_.cancel();
 }
 
 void WsSession::drain() {
@@ -198,9 +203,13 @@ asio::awaitable<void> WsSession::run() {
     writer_done_ = true;
     done_.notify();
   });
+  asio::co_spawn(executor, watch_upstream(), [this](std::exception_ptr) {
+    watchdog_done_ = true;
+    done_.notify();
+  });
   co_await read_client();
   co_await upstream_.close(upstream_close_);
-  while (!upstream_done_ || !writer_done_) co_await done_.wait();
+  while (!upstream_done_ || !writer_done_ || !watchdog_done_) co_await done_.wait();
   context_.ws.remove(this);
 }
 
@@ -491,6 +500,27 @@ asio::awaitable<void> WsSession::write_client() {
     co_await client_.async_close(client_close_, asio::redirect_error(use_awaitable, ec));
   }
   beast::get_lowest_layer(client_).close();
+}
+
+// A request upstream does not answer within upstream.timeout_ms ends the
+// connection (1011): its stream's state upstream is unknown from then on, as
+// over HTTP, and a late answer could not be told from a protocol violation.
+asio::awaitable<void> WsSession::watch_upstream() {
+  const auto limit = std::chrono::milliseconds(config_->upstream.timeout_ms);
+  boost::system::error_code ec;
+  while (!finishing_) {
+    const auto oldest = state_.oldest_sent();
+    if (oldest && Clock::now() - *oldest >= limit) {
+      context_.metrics.count_upstream_error("timeout");
+      context_.logger.warn("upstream websocket request timed out", {{"timeout_ms", limit.count()}});
+      finish(websocket::close_code::internal_error,
+             "the database did not answer in time (upstream.timeout_ms); reconnect");
+      break;
+    }
+    // Checked at least twice per limit: a request times out within 1.5 limits.
+    watchdog_.expires_after(limit / 2);
+    co_await watchdog_.async_wait(asio::redirect_error(use_awaitable, ec));
+  }
 }
 
 void WsSession::access_log(std::string_view type, std::string_view outcome, Clock::time_point started,

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import http from "node:http";
+import { WebSocketServer } from "ws";
 import { SignJWT, importPKCS8, generateKeyPair } from "jose";
 import * as hrana from "@libsql/hrana-client";
 import { startUpstream } from "../upstream/server.mjs";
@@ -41,7 +42,8 @@ async function signWithIssuerKey(claims) {
 }
 
 export function wsConfig(upstreamUrl, upstreamToken, extra = {}) {
-  let text = gateConfig({ upstreamUrl, limits: { max_body_bytes: MAX_BODY, ...(extra.limits ?? {}) } })
+  let text = gateConfig({ upstreamUrl, upstreamTimeoutMs: extra.upstreamTimeoutMs ?? 5000,
+                          limits: { max_body_bytes: MAX_BODY, ...(extra.limits ?? {}) } })
     .replace("jwks_file: jwks.json", `jwks_file: ${JSON.stringify(join(dir, "keys", "jwks.json"))}\n    clock_skew_s: 0`)
     .replace(`  url: ${JSON.stringify(upstreamUrl)}`, `  url: ${JSON.stringify(upstreamUrl)}\n  auth_token: ${JSON.stringify(upstreamToken)}`);
   if (extra.audit) text += "policy:\n  mode: audit\n";
@@ -291,6 +293,28 @@ test("hello with a bad, expired or forged token: hello_error with the SPEC code,
   }
 });
 
+test("a hello token over limits.max_token_bytes is refused without verifying it", async () => {
+  const conn = await openWs(wsUrl, ["hrana3"]);
+  conn.send(hello("a".repeat(9000)));
+  const answer = await conn.next();
+  assert.equal(answer.type, "hello_error");
+  assert.equal(answer.error.code, "PROTO_ERROR");
+  assert.match(answer.error.message, /max_token_bytes/);
+  assert.equal((await conn.closed).code, 1000);
+});
+
+test("upstream closing the connection closes the client with upstream's code and reason", async () => {
+  const conn = await connect();
+  await call(conn, 1, openStream(1));
+  // A second open_stream with the same id passes the gate (it keeps no stream
+  // table) and is a protocol error upstream, which closes its socket with 1002.
+  conn.send(request(2, openStream(1)));
+  assert.equal(await conn.next(), null);
+  const closed = await conn.closed;
+  assert.equal(closed.code, 1002);
+  assert.match(closed.reason, /Stream 1 already exists/);
+});
+
 test("a request before hello closes the connection with a protocol error", async () => {
   const conn = await openWs(wsUrl, ["hrana3"]);
   conn.send(request(1, openStream(1)));
@@ -499,4 +523,88 @@ test("SIGTERM: an open WebSocket is closed with 1001 and the gate exits 0", asyn
   const closed = await conn.closed;
   assert.equal(closed.code, 1001);
   assert.equal((await result).code, 0);
+});
+
+// A misbehaving upstream: HTTP 404 for everything, WebSocket with `choose`
+// picking the subprotocol, hello answered by `onHello`, requests by `onRequest`.
+async function fakeUpstream({ choose = (offered) => (offered.has("hrana3") ? "hrana3" : false),
+                              onHello = (ws) => ws.send(JSON.stringify({ type: "hello_ok" })),
+                              onRequest = () => {} } = {}) {
+  const server = http.createServer((_req, res) => { res.writeHead(404); res.end(); });
+  const wss = new WebSocketServer({ server, handleProtocols: (offered) => choose(offered) });
+  wss.on("connection", (ws) => ws.on("message", (data) => {
+    const msg = JSON.parse(data.toString());
+    if (msg.type === "hello") onHello(ws, msg);
+    else onRequest(ws, msg);
+  }));
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    async close() {
+      for (const client of wss.clients) client.terminate();
+      await new Promise((r) => wss.close(r));
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+async function withFakeUpstream(options, body) {
+  const fake = await fakeUpstream(options);
+  const g = await startGate(wsConfig(fake.url, tokens.gate, { upstreamTimeoutMs: 500 }));
+  try {
+    await body(g, g.url.replace(/^http/, "ws"));
+  } finally {
+    await g.stop();
+    await fake.close();
+  }
+}
+
+test("upstream never answers a request: the connection closes with 1011 after upstream.timeout_ms", async () => {
+  await withFakeUpstream({}, async (_g, url) => {
+    const conn = await openWs(url, ["hrana3"]);
+    conn.send(hello(tokens.alice));
+    assert.deepEqual(await conn.next(), { type: "hello_ok" });
+    conn.send(request(1, openStream(1)));
+    assert.equal(await conn.next(), null);
+    const closed = await conn.closed;
+    assert.equal(closed.code, 1011);
+    assert.match(closed.reason, /did not answer in time/);
+  });
+});
+
+test("upstream answering a request id that is not outstanding, or with the wrong type: 1011", async () => {
+  const answers = [
+    (ws, msg) => ws.send(JSON.stringify({ type: "response_ok", request_id: msg.request_id + 1, response: { type: "open_stream" } })),
+    (ws, msg) => ws.send(JSON.stringify({ type: "response_ok", request_id: msg.request_id, response: { type: "execute", result: {} } })),
+    (ws) => ws.send("not json"),
+    (ws) => ws.send(JSON.stringify({ type: "hello_ok" })),
+    (ws, msg) => ws.send(Buffer.from(JSON.stringify({ type: "response_ok", request_id: msg.request_id, response: { type: "open_stream" } }))),
+  ];
+  for (const onRequest of answers) {
+    await withFakeUpstream({ onRequest }, async (_g, url) => {
+      const conn = await openWs(url, ["hrana3"]);
+      conn.send(hello(tokens.alice));
+      assert.deepEqual(await conn.next(), { type: "hello_ok" });
+      conn.send(request(1, openStream(1)));
+      assert.equal(await conn.next(), null, "nothing of a broken answer is relayed");
+      const closed = await conn.closed;
+      assert.equal(closed.code, 1011);
+      assert.match(closed.reason, /broke the Hrana protocol/);
+    });
+  }
+});
+
+test("upstream refusing the gate's credential or choosing a subprotocol it was not offered: 502", async () => {
+  const cases = [
+    { onHello: (ws) => ws.send(JSON.stringify({ type: "hello_error", error: { message: "bad jwt", code: "AUTH_JWT_INVALID" } })) },
+    { choose: () => "hrana2" },
+  ];
+  for (const options of cases) {
+    await withFakeUpstream(options, async (g) => {
+      const { status, body } = await refusedUpgrade(g.url, ["hrana3"]);
+      assert.equal(status, 502);
+      assert.equal(body.code, "UPSTREAM_UNAVAILABLE");
+      assert.ok(!JSON.stringify(body).includes("bad jwt"), "upstream's words are logged, not passed on");
+    });
+  }
 });
