@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "proxy/hrana_denial.hpp"
 #include "proxy/hrana_json_reader.hpp"
 
 namespace gate::proxy::hrana {
@@ -178,9 +179,7 @@ json nullable(const std::optional<std::string>& value) { return value ? json(*va
 
 
 json denial_result(std::size_t index, std::size_t denied_index, const Error& denial) {
-  if (index == denied_index) return json{{"type", "error"}, {"error", error_json(denial)}};
-  const Error not_executed{"not executed: request " + std::to_string(denied_index) + " was denied", denial.code};
-  return json{{"type", "error"}, {"error", error_json(not_executed)}};
+  return json{{"type", "error"}, {"error", error_json(denial_result_error(index, denied_index, denial))}};
 }
 
 }  // namespace
@@ -195,20 +194,17 @@ std::string pipeline_denial_body(std::size_t request_count, std::size_t denied_i
 
 std::optional<StorageForward> storage_requests_of(const PipelineRequest& pipeline) {
   StorageForward out;
+  out.indices = storage_request_indices(pipeline);
+  if (out.indices.empty()) return std::nullopt;
   json requests = json::array();
-  for (std::size_t i = 0; i < pipeline.requests.size(); ++i) {
+  for (std::size_t i : out.indices) {
     const StreamRequest& request = pipeline.requests[i];
-    if (!request.sql_id) continue;  // the decoder requires it; never forward a request it did not check
     if (request.kind == RequestKind::store_sql) {
       requests.push_back(json{{"type", "store_sql"}, {"sql_id", *request.sql_id}, {"sql", request.stored_sql}});
-    } else if (request.kind == RequestKind::close_sql) {
-      requests.push_back(json{{"type", "close_sql"}, {"sql_id", *request.sql_id}});
     } else {
-      continue;
+      requests.push_back(json{{"type", "close_sql"}, {"sql_id", *request.sql_id}});
     }
-    out.indices.push_back(i);
   }
-  if (out.indices.empty()) return std::nullopt;
   out.body = dump(json{{"baton", nullable(pipeline.baton)}, {"requests", std::move(requests)}});
   return out;
 }
@@ -226,12 +222,11 @@ std::optional<DeniedPipelineAnswer> merge_denied_pipeline(const RewrittenRespons
   DeniedPipelineAnswer out;
   out.ok.assign(request_count, false);
   json results = json::array();
-  std::size_t next = 0;
+  const auto layout = denied_pipeline_layout(forwarded.indices, request_count);
   for (std::size_t i = 0; i < request_count; ++i) {
-    if (next < forwarded.indices.size() && forwarded.indices[next] == i) {
-      results.push_back(std::move((*upstream_results)[next]));
-      out.ok[i] = upstream.view.ok[next];
-      ++next;
+    if (layout[i]) {
+      results.push_back(std::move((*upstream_results)[*layout[i]]));
+      out.ok[i] = upstream.view.ok[*layout[i]];
     } else {
       results.push_back(denial_result(i, denied_index, denial));
     }
