@@ -1,6 +1,7 @@
 #include "proxy/hrana_ws.hpp"
 
 #include "proxy/hrana_ws_json.hpp"
+#include "proxy/hrana_ws_protobuf.hpp"
 
 namespace gate::proxy::hrana::ws {
 
@@ -73,26 +74,34 @@ int min_version(RequestType type) {
   return 3;
 }
 
-// The protobuf codec is not wired yet: the gate does not offer hrana3-protobuf
-// (ws_session.cpp), so these are never reached with Encoding::protobuf.
 ClientDecode decode_client_message(Encoding encoding, std::string_view payload) {
-  if (encoding == Encoding::json) return decode_client_message_json(payload);
-  return {std::nullopt, DecodeError{"hrana3-protobuf is not supported"}};
+  return encoding == Encoding::json ? decode_client_message_json(payload) : decode_client_message_protobuf(payload);
 }
 
 std::optional<ServerMessage> inspect_server_message(Encoding encoding, std::string_view payload) {
-  if (encoding == Encoding::json) return inspect_server_message_json(payload);
-  return std::nullopt;
+  return encoding == Encoding::json ? inspect_server_message_json(payload) : inspect_server_message_protobuf(payload);
 }
 
-std::string encode_hello(Encoding, const std::optional<std::string>& jwt) { return encode_hello_json(jwt); }
-std::string encode_hello_ok(Encoding) { return encode_hello_ok_json(); }
-std::string encode_hello_error(Encoding, const Error& error) { return encode_hello_error_json(error); }
-std::string encode_response_error(Encoding, std::int32_t request_id, const Error& error) {
-  return encode_response_error_json(request_id, error);
+std::string encode_hello(Encoding encoding, const std::optional<std::string>& jwt) {
+  return encoding == Encoding::json ? encode_hello_json(jwt) : encode_hello_protobuf(jwt);
 }
-std::string encode_empty_response_ok(Encoding, std::int32_t request_id, RequestType type) {
-  return encode_empty_response_ok_json(request_id, type);
+
+std::string encode_hello_ok(Encoding encoding) {
+  return encoding == Encoding::json ? encode_hello_ok_json() : encode_hello_ok_protobuf();
+}
+
+std::string encode_hello_error(Encoding encoding, const Error& error) {
+  return encoding == Encoding::json ? encode_hello_error_json(error) : encode_hello_error_protobuf(error);
+}
+
+std::string encode_response_error(Encoding encoding, std::int32_t request_id, const Error& error) {
+  return encoding == Encoding::json ? encode_response_error_json(request_id, error)
+                                    : encode_response_error_protobuf(request_id, error);
+}
+
+std::string encode_empty_response_ok(Encoding encoding, std::int32_t request_id, RequestType type) {
+  return encoding == Encoding::json ? encode_empty_response_ok_json(request_id, type)
+                                    : encode_empty_response_ok_protobuf(request_id, type);
 }
 
 }  // namespace gate::proxy::hrana::ws

@@ -33,13 +33,6 @@ constexpr std::int64_t kMaxUpstreamMessage = 64 * 1024 * 1024;
 // Close frames carry at most 123 bytes of reason.
 constexpr std::size_t kMaxCloseReason = 123;
 
-// hrana3-protobuf is offered once its codec (hrana_ws_protobuf.cpp) is wired.
-constexpr bool kProtobufOffered = false;
-
-bool gate_speaks(ws::Subprotocol subprotocol) {
-  return subprotocol != ws::Subprotocol::hrana3_protobuf || kProtobufOffered;
-}
-
 // Wakes the coroutines of one session waiting for it. Everything runs on one
 // worker thread, so a waiter that checks its condition and then waits cannot
 // miss a notify.
@@ -592,17 +585,15 @@ asio::awaitable<void> serve_websocket(const WsSessionContext& context, beast::tc
   if (offered) {
     for (const auto& name : *offered) {
       const auto subprotocol = ws::subprotocol_from(name);
-      if (subprotocol && gate_speaks(*subprotocol) &&
+      if (subprotocol &&
           std::find(acceptable.begin(), acceptable.end(), name) == acceptable.end()) {
         acceptable.push_back(name);
       }
     }
     if (acceptable.empty()) {
       co_await refuse_upgrade(context, stream, upgrade, http::status::bad_request, "PROTO_ERROR",
-                              kProtobufOffered ? "no WebSocket subprotocol the gate speaks was offered: offer "
-                                                 "hrana3-protobuf, hrana3, hrana2 or hrana1"
-                                               : "no WebSocket subprotocol the gate speaks was offered: offer "
-                                                 "hrana3, hrana2 or hrana1",
+                              "no WebSocket subprotocol the gate speaks was offered: offer hrana3-protobuf, "
+                              "hrana3, hrana2 or hrana1",
                               "bad_request");
       co_return;
     }

@@ -17,6 +17,7 @@ import { SignJWT, importPKCS8, generateKeyPair } from "jose";
 import * as hrana from "@libsql/hrana-client";
 import { startUpstream } from "../upstream/server.mjs";
 import { openWs, hello, request, jwtKeys } from "../upstream/test_support.mjs";
+import { Writer, decodeMessage, schema } from "../upstream/protobuf_wire.mjs";
 import { startGate, gateConfig, gateBinary, waitForReadiness, freePort } from "./gate_process.mjs";
 
 const ISSUER = "https://dev.example";
@@ -158,7 +159,7 @@ test("subprotocols: nothing the gate speaks is 400 PROTO_ERROR, and upstream is 
     const { status, body } = await refusedUpgrade(gate.url, offer);
     assert.equal(status, 400);
     assert.equal(body.code, "PROTO_ERROR");
-    assert.match(body.message, /hrana3, hrana2 or hrana1/);
+    assert.match(body.message, /hrana3-protobuf, hrana3, hrana2 or hrana1/);
   }
   await assert.rejects(openWs(wsUrl, ["graphql-ws"]), (e) => e.status === 400);
   assert.equal(upstream.ws.stats().opened, 0);
@@ -606,5 +607,98 @@ test("upstream refusing the gate's credential or choosing a subprotocol it was n
       assert.equal(body.code, "UPSTREAM_UNAVAILABLE");
       assert.ok(!JSON.stringify(body).includes("bad jwt"), "upstream's words are logged, not passed on");
     });
+  }
+});
+
+// hrana3-protobuf, as far as these tests write and read it (Hrana 3 spec, protobuf appendix).
+const PbError = schema(() => ({}), {
+  1: ["string", (m, v) => { m.message = v; }],
+  2: ["string", (m, v) => { m.code = v; }],
+});
+const PbServerMsg = schema(() => ({}), {
+  1: [schema(() => ({})), (m) => { m.type = "hello_ok"; }],
+  2: [schema(() => ({}), { 1: [PbError, (m, v) => { m.error = v; }] }), (m, v) => { Object.assign(m, { type: "hello_error" }, v); }],
+  3: [schema(() => ({ request_id: 0 }), { 1: ["int32", (m, v) => { m.request_id = v; }] }),
+    (m, v) => { Object.assign(m, { type: "response_ok" }, v); }],
+  4: [schema(() => ({ request_id: 0 }), {
+    1: ["int32", (m, v) => { m.request_id = v; }],
+    2: [PbError, (m, v) => { m.error = v; }],
+  }), (m, v) => { Object.assign(m, { type: "response_error" }, v); }],
+});
+const pbHello = (jwt) => new Writer().message(1, (h) => h.string(1, jwt)).finish();
+const pbRequest = (id, fieldNo, fill) => new Writer().message(2, (r) => { r.int32(1, id); r.message(fieldNo, fill); }).finish();
+const pbOpenStream = (id, streamId) => pbRequest(id, 2, (o) => o.int32(1, streamId));
+const pbExecute = (id, streamId, ...sqls) => pbRequest(id, 4, (e) => {
+  e.int32(1, streamId);
+  e.message(2, (stmt) => { for (const sql of sqls) stmt.string(1, sql); });
+});
+const pbNext = async (conn) => {
+  const message = await conn.next();
+  return message === null ? null : decodeMessage(message, PbServerMsg);
+};
+
+test("hrana3-protobuf: negotiated when offered, requests authorized, denials as response_error", async () => {
+  upstream.reset();
+  const conn = await openWs(wsUrl, ["hrana3-protobuf", "hrana3"]);
+  assert.equal(conn.protocol, "hrana3-protobuf");
+  conn.send(pbHello(tokens.alice));
+  assert.deepEqual(await pbNext(conn), { type: "hello_ok" });
+  conn.send(pbOpenStream(1, 1));
+  assert.deepEqual(await pbNext(conn), { type: "response_ok", request_id: 1 });
+  conn.send(pbExecute(2, 1, "SELECT body FROM notes"));
+  assert.deepEqual(await pbNext(conn), { type: "response_ok", request_id: 2 });
+  conn.send(pbExecute(3, 1, "SELECT value FROM secrets"));
+  const denied = await pbNext(conn);
+  assert.equal(denied.type, "response_error");
+  assert.equal(denied.request_id, 3);
+  assert.equal(denied.error.code, "SQLITE_AUTH");
+  assert.match(denied.error.message, /data_read on table "secrets"/);
+  assert.ok(!wsSqlReceived().some((sql) => sql.includes("secrets")));
+  assert.equal(upstream.ws.stats().connections[0].protocol, "hrana3-protobuf");
+  // Two sql fields (upstream would run the last one): a protocol error, never forwarded.
+  conn.send(pbExecute(4, 1, "SELECT 1", "DELETE FROM secrets"));
+  assert.equal(await pbNext(conn), null);
+  assert.equal((await conn.closed).code, 1002);
+  assert.ok(!wsSqlReceived().some((sql) => sql.includes("DELETE")));
+});
+
+test("hrana3-protobuf: a text frame is refused with 1003, a bad token with hello_error", async () => {
+  const conn = await openWs(wsUrl, ["hrana3-protobuf"]);
+  conn.send(pbHello(tokens.alice));
+  assert.deepEqual(await pbNext(conn), { type: "hello_ok" });
+  conn.send(JSON.stringify(request(1, openStream(1))));
+  const closed = await conn.closed;
+  assert.equal(closed.code, 1003);
+  assert.match(closed.reason, /text frame on hrana3-protobuf/);
+
+  const bad = await openWs(wsUrl, ["hrana3-protobuf"]);
+  bad.send(pbHello("not-a-jwt"));
+  const refused = await pbNext(bad);
+  assert.equal(refused.type, "hello_error");
+  assert.equal(refused.error.code, "AUTH_HEADER_MALFORMED");
+  assert.equal((await bad.closed).code, 1000);
+});
+
+test("@libsql/hrana-client protocol 3 over the gate gets hrana3-protobuf: allowed, denied, batch", async () => {
+  upstream.reset();
+  const client = hrana.openWs(wsUrl, tokens.alice, 3);
+  try {
+    assert.equal(await client.getVersion(), 3);
+    const stream = client.openStream();
+    assert.equal((await stream.query("SELECT body FROM notes ORDER BY id LIMIT 1")).rows[0].body, "hello");
+    await assert.rejects(stream.query("SELECT value FROM secrets"), (e) => e.code === "SQLITE_AUTH");
+    const b = stream.batch(false);
+    const step = b.step().query("SELECT count(*) AS n FROM notes");
+    await b.execute();
+    assert.ok((await step).rows[0].n >= 1);
+    const denied = stream.batch(false);
+    const deniedStep = denied.step().query("DELETE FROM secrets");
+    deniedStep.catch(() => {});
+    await assert.rejects(denied.execute(), (e) => e.code === "SQLITE_AUTH");
+    stream.close();
+    assert.equal(upstream.ws.stats().connections[0].protocol, "hrana3-protobuf");
+    assert.ok(!wsSqlReceived().some((sql) => sql.includes("secrets")));
+  } finally {
+    client.close();
   }
 });
