@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import http from "node:http";
+import net from "node:net";
 import { WebSocketServer } from "ws";
 import { SignJWT, importPKCS8, generateKeyPair } from "jose";
 import * as hrana from "@libsql/hrana-client";
@@ -417,6 +418,51 @@ test("a flood of requests: every one answered in order of ids, other connections
   assert.equal(upstream.ws.stats().opened, 2, "one upstream connection per client connection");
   flood.close();
   other.close();
+});
+
+test("a client that stops reading: the gate stops reading it (bounded), then serves everything once it reads", async () => {
+  const conn = await connect();
+  await call(conn, 0, openStream(1));
+  upstream.reset();
+  const N = 600;
+  // Large answers fill the socket buffers quickly, so the gate's own limit shows.
+  const messages = [];
+  for (let i = 1; i <= N; i++) messages.push(request(i, execute(1, `SELECT ${i}, hex(zeroblob(32768))`)));
+  conn.ws._socket.pause();
+  conn.sendTogether(messages);
+  // Wait until upstream stops receiving (by polling its record, no fixed sleep).
+  let count = -1;
+  for (let stable = 0; stable < 5;) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = wsRequestsReceived().length;
+    stable = now === count ? stable + 1 : 0;
+    count = now;
+  }
+  assert.ok(count < N / 2, `the gate kept reading a client that does not read: ${count} of ${N} forwarded`);
+  assert.ok(count >= 128, `forwarded only ${count}`);
+  conn.ws._socket.resume();
+  for (let i = 1; i <= N; i++) {
+    const answer = await conn.next();
+    assert.ok(answer, `closed after ${i - 1} answers`);
+    assert.equal(answer.type, "response_ok");
+    assert.equal(answer.response.result.rows[0][0].value, String(answer.request_id));
+  }
+  conn.close();
+});
+
+test("idle: a peer that answers nothing, not even pings, is dropped after limits.idle_timeout_ms", async () => {
+  const { port } = new URL(gate.url);
+  const socket = net.connect(Number(port), "127.0.0.1");
+  await new Promise((r) => socket.once("connect", r));
+  socket.write("GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" +
+               "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+               "Sec-WebSocket-Protocol: hrana3\r\n\r\n");
+  let received = "";
+  socket.on("data", (d) => (received += d.toString("latin1")));
+  // The gate pings (opcode 0x9) and, with no answer, closes the TCP connection.
+  await new Promise((r) => socket.once("close", r));
+  assert.match(received, /^HTTP\/1\.1 101/);
+  assert.ok(received.includes("\x89"), "the gate pinged before giving up");
 });
 
 test("DDL through a WebSocket refreshes the gate's schema copy", async () => {
