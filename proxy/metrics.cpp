@@ -70,11 +70,13 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   // Children with fixed label values exist from the start, so a scrape before the
   // first request already shows every series an alert may be written against.
   upstream_duration_all_ = &upstream_duration_->Add({}, latency_buckets());
-  open_connections_->Add({{"protocol", "http"}});
-  for (const char* outcome : {"allowed", "denied", "auth_failed", "bad_request", "upstream_error"}) {
-    requests_->Add({{"protocol", "http"}, {"outcome", outcome}});
+  for (const char* protocol : {"http", "ws"}) {
+    open_connections_->Add({{"protocol", protocol}});
+    for (const char* outcome : {"allowed", "denied", "auth_failed", "bad_request", "upstream_error"}) {
+      requests_->Add({{"protocol", protocol}, {"outcome", outcome}});
+    }
+    request_duration_->Add({{"protocol", protocol}}, latency_buckets());
   }
-  request_duration_->Add({{"protocol", "http"}}, latency_buckets());
   for (const char* kind : {"timeout", "unavailable"}) upstream_errors_->Add({{"kind", kind}});
   // Header problems are found before any issuer is known.
   for (const char* reason : {"header_missing", "header_malformed"}) {

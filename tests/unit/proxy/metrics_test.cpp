@@ -25,6 +25,14 @@ TEST_CASE("metrics: every SPEC §7 name is exposed before any traffic") {
     CAPTURE(name);
     CHECK(text.find(std::string("# TYPE ") + name + " ") != std::string::npos);
   }
+  // Both client protocols, so alerts on WebSocket traffic have series from the start.
+  for (const char* series : {R"(libsql_gate_open_connections{protocol="ws"} 0)",
+                             R"(libsql_gate_requests_total{outcome="denied",protocol="ws"} 0)",
+                             R"(libsql_gate_request_duration_seconds_count{protocol="ws"} 0)",
+                             R"(libsql_gate_open_connections{protocol="http"} 0)"}) {
+    CAPTURE(series);
+    CHECK(text.find(series) != std::string::npos);
+  }
 }
 
 TEST_CASE("metrics: counts show up with bounded labels") {
