@@ -14,6 +14,7 @@
 #include "jwks/key_set.hpp"
 #include "jwks/signature.hpp"
 #include "jwks/signer.hpp"
+#include "jwks/strict_json.hpp"
 #include "jwks/verifier.hpp"
 
 namespace {
@@ -79,8 +80,41 @@ void verify_signature_only(benchmark::State& state, Algorithm alg) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// The JSON share of a cold verification: the RS256 fixture's decoded header or
+// payload through jwks' strict parser, and through plain nlohmann::json::parse
+// (no duplicate or depth check) for scale. Not part of verify_vs_openssl.sh.
+std::string decoded_segment(int index) {
+  std::string_view tok = fixture(Algorithm::RS256).token;
+  for (int i = 0; i < index; ++i) tok.remove_prefix(tok.find('.') + 1);
+  return *base64url_decode(tok.substr(0, tok.find('.')));
+}
+
+void parse_strict(benchmark::State& state, int segment) {
+  const std::string text = decoded_segment(segment);
+  for (auto _ : state) {
+    auto parsed = parse_strict_json(text);
+    benchmark::DoNotOptimize(parsed);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
+  state.counters["text_bytes"] = static_cast<double>(text.size());
+}
+
+void parse_nlohmann(benchmark::State& state, int segment) {
+  const std::string text = decoded_segment(segment);
+  for (auto _ : state) {
+    auto parsed = nlohmann::json::parse(text, nullptr, false);
+    benchmark::DoNotOptimize(parsed);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
+  state.counters["text_bytes"] = static_cast<double>(text.size());
+}
+
 }  // namespace
 
+BENCHMARK_CAPTURE(parse_strict, header, 0);
+BENCHMARK_CAPTURE(parse_strict, payload, 1);
+BENCHMARK_CAPTURE(parse_nlohmann, header, 0);
+BENCHMARK_CAPTURE(parse_nlohmann, payload, 1);
 BENCHMARK_CAPTURE(verify_token, RS256, Algorithm::RS256);
 BENCHMARK_CAPTURE(verify_token, ES256, Algorithm::ES256);
 BENCHMARK_CAPTURE(verify_token, EdDSA, Algorithm::EdDSA);
