@@ -50,36 +50,29 @@ Reply error_reply(http::status status, std::string_view code, std::string_view m
   return make_reply(status, error_body(message, code));
 }
 
+// The HTTP side of a refusal; its code is error_code(failure), shared with WebSocket.
 struct AuthReply {
   http::status status;
-  const char* code;
   const char* challenge;
 };
 
 AuthReply auth_reply(AuthFailure failure) {
   switch (failure) {
-    case AuthFailure::header_missing:
-      return {http::status::unauthorized, "AUTH_HEADER_NOT_FOUND", kRealmChallenge};
+    case AuthFailure::header_missing: return {http::status::unauthorized, kRealmChallenge};
     case AuthFailure::header_malformed:
-      return {http::status::unauthorized, "AUTH_HEADER_MALFORMED", kInvalidTokenChallenge};
     case AuthFailure::token_invalid:
-      return {http::status::unauthorized, "AUTH_JWT_INVALID", kInvalidTokenChallenge};
     case AuthFailure::token_expired:
-      return {http::status::unauthorized, "AUTH_JWT_EXPIRED", kInvalidTokenChallenge};
-    case AuthFailure::token_immature:
-      return {http::status::unauthorized, "AUTH_JWT_IMMATURE", kInvalidTokenChallenge};
+    case AuthFailure::token_immature: return {http::status::unauthorized, kInvalidTokenChallenge};
     case AuthFailure::keys_unavailable:
-    case AuthFailure::not_configured:
-      return {http::status::service_unavailable, "AUTH_KEYS_UNAVAILABLE", nullptr};
-    case AuthFailure::database_scope:
-      return {http::status::forbidden, "AUTH_DATABASE_SCOPE", nullptr};
+    case AuthFailure::not_configured: return {http::status::service_unavailable, nullptr};
+    case AuthFailure::database_scope: return {http::status::forbidden, nullptr};
   }
-  return {http::status::unauthorized, "AUTH_JWT_INVALID", kInvalidTokenChallenge};
+  return {http::status::unauthorized, kInvalidTokenChallenge};
 }
 
 Reply rejection_reply(const AuthRejection& rejection) {
   const AuthReply mapped = auth_reply(rejection.reason);
-  Reply reply = error_reply(mapped.status, mapped.code, rejection.message);
+  Reply reply = error_reply(mapped.status, error_code(rejection.reason), rejection.message);
   if (mapped.challenge) reply.www_authenticate = mapped.challenge;
   return reply;
 }
