@@ -105,11 +105,6 @@ class WsSession final : public WsDrainable {
   void drain() override;
 
  private:
-  struct Outgoing {
-    std::string payload;
-    bool answers = true;  // the answer to a client message (counts against kMaxOutstanding)
-  };
-
   asio::awaitable<void> read_client();
   asio::awaitable<void> read_upstream();
   asio::awaitable<void> write_client();
@@ -119,10 +114,14 @@ class WsSession final : public WsDrainable {
   asio::awaitable<std::optional<Denial>> decide(const std::vector<hrana::RequestStatements>& statements,
                                                 Verdict& verdict, std::string& outcome);
 
+  // Queues the answer to one client message (each counts against kMaxOutstanding
+  // until written).
   void send(std::string payload) {
-    queue_.push_back(Outgoing{std::move(payload), true});
+    queue_.push_back(std::move(payload));
     queued_.notify();
   }
+  // A helper coroutine ended; one that failed ends the connection.
+  void helper_done(bool& done, const std::exception_ptr& failure);
   void answer_error(std::int32_t request_id, const hrana::Error& error) {
     send(ws::encode_response_error(encoding_, request_id, error));
   }
@@ -143,7 +142,7 @@ class WsSession final : public WsDrainable {
   ws::Subprotocol subprotocol_;
   WsConnectionState state_;
 
-  std::deque<Outgoing> queue_;
+  std::deque<std::string> queue_;
   Signal queued_;  // queue_ grew, or finishing
   Signal room_;    // unanswered_ shrank, or finishing
   Signal done_;    // a helper coroutine ended
@@ -157,7 +156,27 @@ class WsSession final : public WsDrainable {
   bool upstream_done_ = false;
   bool writer_done_ = false;
   bool watchdog_done_ = false;
+  bool reader_done_ = false;
 };
+
+void WsSession::helper_done(bool& done, const std::exception_ptr& failure) {
+  done = true;
+  done_.notify();
+  if (!failure) return;
+  std::string what = "unknown";
+  try {
+    std::rethrow_exception(failure);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+  }
+  context_.logger.error("websocket session failed", {{"error", what}});
+  finish(websocket::close_code::internal_error, "internal error");
+  // The failed part may have been the one to close the client: end it here
+  // (pending operations complete with an error), so nothing waits forever.
+  client_closed_ = true;
+  beast::get_lowest_layer(client_).close();
+}
 
 void WsSession::finish(websocket::close_code code, std::string_view reason, websocket::close_code upstream_code) {
   if (finishing_) return;
@@ -186,21 +205,24 @@ asio::awaitable<void> WsSession::run() {
   options.keep_alive_pings = true;
   client_.set_option(options);
 
+  struct Registration {
+    WsWorker& ws;
+    WsDrainable* session;
+    ~Registration() { ws.remove(session); }
+  } registration{context_.ws, this};
   context_.ws.add(this);
   if (context_.ws.draining()) drain();
-  asio::co_spawn(executor, read_upstream(), [this](std::exception_ptr) {
-    upstream_done_ = true;
-    done_.notify();
-  });
-  asio::co_spawn(executor, write_client(), [this](std::exception_ptr) {
-    writer_done_ = true;
-    done_.notify();
-  });
-  asio::co_spawn(executor, watch_upstream(), [this](std::exception_ptr) {
-    watchdog_done_ = true;
-    done_.notify();
-  });
-  co_await read_client();
+  // The helpers reference this session: it lives until all of them ended.
+  asio::co_spawn(executor, read_upstream(), [this](std::exception_ptr e) { helper_done(upstream_done_, e); });
+  asio::co_spawn(executor, write_client(), [this](std::exception_ptr e) { helper_done(writer_done_, e); });
+  asio::co_spawn(executor, watch_upstream(), [this](std::exception_ptr e) { helper_done(watchdog_done_, e); });
+  std::exception_ptr failure;
+  try {
+    co_await read_client();
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (failure) helper_done(reader_done_, failure);
   co_await upstream_.close(upstream_close_);
   while (!upstream_done_ || !writer_done_ || !watchdog_done_) co_await done_.wait();
   context_.ws.remove(this);
@@ -467,23 +489,21 @@ asio::awaitable<void> WsSession::write_client() {
   const auto limit = std::chrono::milliseconds(config_->limits.idle_timeout_ms);
   for (;;) {
     while (!queue_.empty()) {
-      Outgoing item = std::move(queue_.front());
+      const std::string payload = std::move(queue_.front());
       queue_.pop_front();
       if (!client_closed_) {
         // A client that stops reading cannot hold the connection: the write is
         // bounded (the websocket's own timeouts watch reads only).
         beast::get_lowest_layer(client_).expires_after(limit);
-        co_await client_.async_write(asio::buffer(item.payload), asio::redirect_error(use_awaitable, ec));
+        co_await client_.async_write(asio::buffer(payload), asio::redirect_error(use_awaitable, ec));
         beast::get_lowest_layer(client_).expires_never();
         if (ec) {
           client_closed_ = true;
           finish(websocket::close_code::normal, "");
         }
       }
-      if (item.answers) {
-        --unanswered_;
-        room_.notify();
-      }
+      --unanswered_;
+      room_.notify();
       if (draining_ && unanswered_ == 0) finish(websocket::close_code::going_away, "the gate is shutting down; reconnect");
     }
     if (finishing_) break;
