@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import http from "node:http";
+import https from "node:https";
 import net from "node:net";
 import { WebSocketServer } from "ws";
 import { SignJWT, importPKCS8, generateKeyPair } from "jose";
@@ -20,6 +21,7 @@ import { startUpstream } from "../upstream/server.mjs";
 import { openWs, hello, request, jwtKeys } from "../upstream/test_support.mjs";
 import { Writer, decodeMessage, schema } from "../upstream/protobuf_wire.mjs";
 import { startGate, gateConfig, gateBinary, waitForReadiness, freePort } from "./gate_process.mjs";
+import { createServerTls } from "../issuer/tls.mjs";
 
 const ISSUER = "https://dev.example";
 const MAX_BODY = 65536;
@@ -576,8 +578,9 @@ test("SIGTERM: an open WebSocket is closed with 1001 and the gate exits 0", asyn
 // picking the subprotocol, hello answered by `onHello`, requests by `onRequest`.
 async function fakeUpstream({ choose = (offered) => (offered.has("hrana3") ? "hrana3" : false),
                               onHello = (ws) => ws.send(JSON.stringify({ type: "hello_ok" })),
-                              onRequest = () => {} } = {}) {
-  const server = http.createServer((_req, res) => { res.writeHead(404); res.end(); });
+                              onRequest = () => {}, tls = null } = {}) {
+  const notFound = (_req, res) => { res.writeHead(404); res.end(); };
+  const server = tls ? https.createServer({ cert: tls.certPem, key: tls.keyPem }, notFound) : http.createServer(notFound);
   const wss = new WebSocketServer({ server, handleProtocols: (offered) => choose(offered) });
   wss.on("connection", (ws) => ws.on("message", (data) => {
     const msg = JSON.parse(data.toString());
@@ -586,7 +589,7 @@ async function fakeUpstream({ choose = (offered) => (offered.has("hrana3") ? "hr
   }));
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   return {
-    url: `http://127.0.0.1:${server.address().port}`,
+    url: `${tls ? "https" : "http"}://127.0.0.1:${server.address().port}`,
     async close() {
       for (const client of wss.clients) client.terminate();
       await new Promise((r) => wss.close(r));
@@ -746,5 +749,40 @@ test("@libsql/hrana-client protocol 3 over the gate gets hrana3-protobuf: allowe
     assert.ok(!wsSqlReceived().some((sql) => sql.includes("secrets")));
   } finally {
     client.close();
+  }
+});
+
+test("an https upstream is reached over wss, its certificate verified", async () => {
+  const tls = createServerTls();
+  const answerOk = (ws, msg) => ws.send(JSON.stringify({ type: "response_ok", request_id: msg.request_id, response: { type: msg.request.type } }));
+  const fake = await fakeUpstream({ tls, onRequest: answerOk });
+  const caFile = join(dir, "upstream-ca.pem");
+  writeFileSync(caFile, tls.caPem);
+  const previous = process.env.SSL_CERT_FILE;
+  try {
+    // Trusted (the gate verifies against the default store, here the test CA).
+    process.env.SSL_CERT_FILE = caFile;
+    const trusting = await startGate(wsConfig(fake.url, tokens.gate));
+    delete process.env.SSL_CERT_FILE;
+    const untrusting = await startGate(wsConfig(fake.url, tokens.gate));
+    try {
+      const conn = await openWs(trusting.url.replace(/^http/, "ws"), ["hrana3"]);
+      conn.send(hello(tokens.alice));
+      assert.deepEqual(await conn.next(), { type: "hello_ok" });
+      assert.deepEqual(await call(conn, 1, openStream(1)), { type: "response_ok", request_id: 1, response: { type: "open_stream" } });
+      conn.close();
+      // Not trusted: refused at the upgrade, nothing sent.
+      const { status, body } = await refusedUpgrade(untrusting.url, ["hrana3"]);
+      assert.equal(status, 502);
+      assert.equal(body.code, "UPSTREAM_UNAVAILABLE");
+      await untrusting.waitForLog((r) => r.msg === "upstream websocket failed" && /TLS handshake/.test(r.error));
+    } finally {
+      await trusting.stop();
+      await untrusting.stop();
+    }
+  } finally {
+    if (previous === undefined) delete process.env.SSL_CERT_FILE;
+    else process.env.SSL_CERT_FILE = previous;
+    await fake.close();
   }
 });
