@@ -786,3 +786,23 @@ test("an https upstream is reached over wss, its certificate verified", async ()
     await fake.close();
   }
 });
+
+test("SIGTERM with a request in flight: its answer is relayed, then the socket closes with 1001", async () => {
+  const held = [];
+  await withFakeUpstream({ onRequest: (ws, msg) => held.push(() => ws.send(JSON.stringify(
+    { type: "response_ok", request_id: msg.request_id, response: { type: msg.request.type } }))) }, async (g, url) => {
+    const conn = await openWs(url, ["hrana3"]);
+    conn.send(hello(tokens.alice));
+    assert.deepEqual(await conn.next(), { type: "hello_ok" });
+    conn.send(request(1, openStream(1)));
+    while (held.length === 0) await new Promise((r) => setTimeout(r, 10));
+    g.child.kill("SIGTERM");
+    await g.waitForLog((r) => r.msg === "draining");
+    held[0]();
+    assert.deepEqual(await conn.next(), { type: "response_ok", request_id: 1, response: { type: "open_stream" } });
+    assert.equal(await conn.next(), null);
+    const closed = await conn.closed;
+    assert.equal(closed.code, 1001);
+    assert.equal((await g.exited).code, 0);
+  });
+});
