@@ -7,9 +7,14 @@
 #include <benchmark/benchmark.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 
+#include <unistd.h>
+
+#include "jwks/authenticator.hpp"
 #include "jwks/base64url.hpp"
 #include "jwks/key_set.hpp"
 #include "jwks/signature.hpp"
@@ -26,6 +31,7 @@ struct Fixture {
   std::string token;
   IssuerConfig issuer;
   std::int64_t now = 0;
+  std::string jwks_json;
 };
 
 const Fixture& fixture(Algorithm alg) {
@@ -34,6 +40,7 @@ const Fixture& fixture(Algorithm alg) {
     auto key = generate_key(a, "bench");
     if (!key) std::abort();
     f.keys = KeySet::from_jwks_json(key->jwks_json).set;
+    f.jwks_json = key->jwks_json;
     f.now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     // A realistic Clerk-sized payload.
     nlohmann::json claims{{"iss", "https://example.clerk.accounts.dev"},
@@ -109,8 +116,38 @@ void parse_nlohmann(benchmark::State& state, int segment) {
   state.counters["text_bytes"] = static_cast<double>(text.size());
 }
 
+// The gate's own cold path for the RS256 fixture: Authenticator with the token cache
+// off — size check, cache key digest, unverified-iss peek, then verify(). Not part of
+// verify_vs_openssl.sh (the goal is stated for verify()).
+void authenticate_cold(benchmark::State& state) {
+  const Fixture& f = fixture(Algorithm::RS256);
+  char path[] = "/tmp/verify-bench-jwks-XXXXXX";
+  const int fd = mkstemp(path);
+  if (fd < 0) std::abort();
+  close(fd);
+  std::ofstream(path) << f.jwks_json;
+  IssuerConfig issuer = f.issuer;
+  issuer.name = "bench";
+  issuer.key_source = KeySourceKind::jwks_file;
+  issuer.key_location = path;
+  AuthenticatorOptions options;
+  options.token_cache_capacity = 0;
+  boost::asio::io_context context;
+  Authenticator auth({issuer}, options);
+  auth.start(context);
+  if (!auth.authenticate_without_waiting(f.token, f.now).ok()) state.SkipWithError("token does not verify");
+  for (auto _ : state) {
+    AuthResult result = auth.authenticate_without_waiting(f.token, f.now);
+    benchmark::DoNotOptimize(result);
+  }
+  state.SetItemsProcessed(state.iterations());
+  auth.stop();
+  std::remove(path);
+}
+
 }  // namespace
 
+BENCHMARK(authenticate_cold);
 BENCHMARK_CAPTURE(parse_strict, header, 0);
 BENCHMARK_CAPTURE(parse_strict, payload, 1);
 BENCHMARK_CAPTURE(parse_nlohmann, header, 0);

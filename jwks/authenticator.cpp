@@ -62,7 +62,7 @@ AuthResult Authenticator::finish(AuthResult result) {
   return result;
 }
 
-AuthResult Authenticator::verify_with_current_keys(std::string_view token,
+AuthResult Authenticator::verify_with_current_keys(DecodedToken&& token,
                                                    std::size_t issuer_index,
                                                    const TokenDigest& digest,
                                                    std::int64_t now_unix) {
@@ -75,7 +75,7 @@ AuthResult Authenticator::verify_with_current_keys(std::string_view token,
   auto set = keys.usable_keys(now_unix);
   if (!set) return failure(VerifyStatus::keys_unavailable, name);
 
-  VerifyResult verified = verify(token, *set, keys.config(), now_unix, options_.max_token_bytes);
+  VerifyResult verified = verify(std::move(token), *set, keys.config(), now_unix);
   if (!verified.ok()) return failure(verified.status, name);
 
   auto shared = std::make_shared<const VerifiedToken>(std::move(*verified.token));
@@ -130,14 +130,21 @@ Authenticator::Pass Authenticator::first_pass(std::string_view token, std::int64
   }
   observer_.on_token_cache(CacheLookup::miss);
 
-  IssuerPeek peek = peek_token_issuer(token, options_.max_token_bytes);
-  if (peek.status != VerifyStatus::ok) {
-    pass.done = finish(failure(peek.status, ""));
+  // Decoded once, strictly: the unverified iss picks the issuer, and verify() goes
+  // on from the same parse.
+  DecodedToken decoded = decode_token(token, options_.max_token_bytes);
+  if (decoded.status != VerifyStatus::ok) {
+    pass.done = finish(failure(decoded.status, ""));
+    return pass;
+  }
+  const std::string* iss = unverified_issuer(decoded);
+  if (iss == nullptr) {
+    pass.done = finish(failure(VerifyStatus::iss_mismatch, ""));
     return pass;
   }
   bool found = false;
   for (std::size_t i = 0; i < issuers_.size(); ++i) {
-    if (issuers_[i]->config().issuer == *peek.issuer) {
+    if (issuers_[i]->config().issuer == *iss) {
       pass.issuer_index = i;
       found = true;
       break;
@@ -148,7 +155,7 @@ Authenticator::Pass Authenticator::first_pass(std::string_view token, std::int64
     return pass;
   }
 
-  AuthResult result = verify_with_current_keys(token, pass.issuer_index, pass.digest, now_unix);
+  AuthResult result = verify_with_current_keys(std::move(decoded), pass.issuer_index, pass.digest, now_unix);
   if (result.status == VerifyStatus::kid_unknown) {
     pass.ticket = issuers_[pass.issuer_index]->request_refresh_for_unknown_kid();
     if (pass.ticket.awaitable()) return pass;
@@ -163,7 +170,8 @@ asio::awaitable<AuthResult> Authenticator::authenticate(std::string token, std::
   // Whether the refetch finished in time or not, verify once more with whatever
   // keys are current now: a bounded wait, then a definite answer.
   co_await issuers_[pass.issuer_index]->wait_for_refresh(pass.ticket, options_.unknown_kid_wait);
-  co_return finish(verify_with_current_keys(token, pass.issuer_index, pass.digest, now_unix));
+  DecodedToken again = decode_token(token, options_.max_token_bytes);
+  co_return finish(verify_with_current_keys(std::move(again), pass.issuer_index, pass.digest, now_unix));
 }
 
 AuthResult Authenticator::authenticate_without_waiting(std::string_view token,

@@ -103,7 +103,7 @@ class Authenticator {
  private:
   struct Pass;
   Pass first_pass(std::string_view token, std::int64_t now_unix);
-  AuthResult verify_with_current_keys(std::string_view token, std::size_t issuer_index,
+  AuthResult verify_with_current_keys(DecodedToken&& token, std::size_t issuer_index,
                                       const TokenDigest& digest, std::int64_t now_unix);
   AuthResult finish(AuthResult result);
   AuthResult failure(VerifyStatus status, std::string_view issuer_name,

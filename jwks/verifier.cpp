@@ -14,16 +14,6 @@ namespace {
 // 9999-12-31T23:59:59Z: later "times" are garbage (or overflow bait), not tokens.
 constexpr double kLatestTime = 253402300799.0;
 
-// The three segments and their decoded JSON, before anything in them is believed.
-struct CompactToken {
-  VerifyStatus status = VerifyStatus::token_malformed;
-  std::string_view signing_input;  // header "." payload, as received
-  std::string_view payload_segment;
-  std::string_view signature;  // decoded, in this thread's DecodeBuffers
-  nlohmann::json header;
-  nlohmann::json payload;
-};
-
 VerifyStatus json_status(StrictJsonError error, VerifyStatus not_json) {
   switch (error) {
     case StrictJsonError::duplicate_member: return VerifyStatus::json_duplicate_member;
@@ -59,17 +49,16 @@ VerifyStatus decode_object(std::string_view segment, VerifyStatus not_json, Veri
   return VerifyStatus::ok;
 }
 
-// Splits into exactly three segments and decodes the header. The payload is decoded
-// only when asked: verify() does it after the signature, so nothing of an unsigned
-// payload is even parsed before the signature holds.
-VerifyStatus decode_payload(CompactToken& token) {
+VerifyStatus decode_payload(DecodedToken& token) {
   return decode_object(token.payload_segment, VerifyStatus::payload_not_json, VerifyStatus::payload_not_object,
                        token.payload);
 }
 
-CompactToken split_and_decode(std::string_view token, std::size_t max_token_bytes, bool need_signature,
-                              bool need_payload) {
-  CompactToken out;
+// Size, exactly three segments, the header decoded; the payload only when asked:
+// verify(token) decodes it after the signature, so that nothing of an unsigned
+// payload is even parsed before the signature holds.
+DecodedToken split_and_decode(std::string_view token, std::size_t max_token_bytes, bool need_payload) {
+  DecodedToken out;
   if (token.size() > max_token_bytes) {
     out.status = VerifyStatus::token_too_large;
     return out;
@@ -88,21 +77,15 @@ CompactToken split_and_decode(std::string_view token, std::size_t max_token_byte
     return out;
   }
   out.payload_segment = token.substr(first + 1, second - first - 1);
+  out.payload_decoded = need_payload;
   if (need_payload) {
     if (auto st = decode_payload(out); st != VerifyStatus::ok) {
       out.status = st;
       return out;
     }
   }
-  if (need_signature) {
-    std::string& sig = decode_buffers().signature;
-    if (!base64url_decode_into(token.substr(second + 1), sig)) {
-      out.status = VerifyStatus::base64url_invalid;
-      return out;
-    }
-    out.signature = sig;
-  }
   out.signing_input = token.substr(0, second);
+  out.signature_segment = token.substr(second + 1);
   out.status = VerifyStatus::ok;
   return out;
 }
@@ -255,23 +238,25 @@ VerifyResult fail(VerifyStatus status) { return {status, std::nullopt}; }
 
 }  // namespace
 
-VerifyResult verify(std::string_view token, const KeySet& keys, const IssuerConfig& issuer, std::int64_t now_unix,
-                    std::size_t max_token_bytes) {
-  CompactToken compact = split_and_decode(token, max_token_bytes, /*need_signature=*/true, /*need_payload=*/false);
-  if (compact.status != VerifyStatus::ok) return fail(compact.status);
+VerifyResult verify(DecodedToken&& decoded, const KeySet& keys, const IssuerConfig& issuer, std::int64_t now_unix) {
+  if (decoded.status != VerifyStatus::ok) return fail(decoded.status);
+  std::string& signature = decode_buffers().signature;
+  if (!base64url_decode_into(decoded.signature_segment, signature)) return fail(VerifyStatus::base64url_invalid);
 
-  HeaderCheck header = check_header(compact.header, issuer);
+  HeaderCheck header = check_header(decoded.header, issuer);
   if (header.status != VerifyStatus::ok) return fail(header.status);
   KeyChoice choice = choose_key(keys, header.kid, header.alg);
   if (choice.status != VerifyStatus::ok) return fail(choice.status);
 
   // Signature first: until it verifies, no claim of this token means anything.
-  if (!verify_signature(header.alg, *choice.key, compact.signing_input, compact.signature)) {
+  if (!verify_signature(header.alg, *choice.key, decoded.signing_input, signature)) {
     return fail(VerifyStatus::signature_invalid);
   }
-  if (auto st = decode_payload(compact); st != VerifyStatus::ok) return fail(st);
+  if (!decoded.payload_decoded) {
+    if (auto st = decode_payload(decoded); st != VerifyStatus::ok) return fail(st);
+  }
 
-  const nlohmann::json& claims = compact.payload;
+  const nlohmann::json& claims = decoded.payload;
   double exp = 0;
   if (auto st = check_time_claims(claims, issuer, now_unix, exp); st != VerifyStatus::ok) return fail(st);
   auto iss = claims.find("iss");
@@ -293,16 +278,32 @@ VerifyResult verify(std::string_view token, const KeySet& keys, const IssuerConf
   verified.kid = std::move(header.kid);
   verified.key_fingerprint = choice.key->fingerprint;
   verified.alg = header.alg;
-  verified.claims = std::move(compact.payload);
+  verified.claims = std::move(decoded.payload);
   return {VerifyStatus::ok, std::move(verified)};
 }
 
+VerifyResult verify(std::string_view token, const KeySet& keys, const IssuerConfig& issuer, std::int64_t now_unix,
+                    std::size_t max_token_bytes) {
+  return verify(split_and_decode(token, max_token_bytes, /*need_payload=*/false), keys, issuer, now_unix);
+}
+
+DecodedToken decode_token(std::string_view token, std::size_t max_token_bytes) {
+  return split_and_decode(token, max_token_bytes, /*need_payload=*/true);
+}
+
+const std::string* unverified_issuer(const DecodedToken& token) {
+  if (token.status != VerifyStatus::ok) return nullptr;
+  auto iss = token.payload.find("iss");
+  if (iss == token.payload.end() || !iss->is_string()) return nullptr;
+  return &iss->get_ref<const std::string&>();
+}
+
 IssuerPeek peek_token_issuer(std::string_view token, std::size_t max_token_bytes) {
-  CompactToken compact = split_and_decode(token, max_token_bytes, /*need_signature=*/false, /*need_payload=*/true);
-  if (compact.status != VerifyStatus::ok) return {compact.status, std::nullopt};
-  auto iss = compact.payload.find("iss");
-  if (iss == compact.payload.end() || !iss->is_string()) return {VerifyStatus::iss_mismatch, std::nullopt};
-  return {VerifyStatus::ok, iss->get<std::string>()};
+  DecodedToken decoded = decode_token(token, max_token_bytes);
+  if (decoded.status != VerifyStatus::ok) return {decoded.status, std::nullopt};
+  const std::string* iss = unverified_issuer(decoded);
+  if (iss == nullptr) return {VerifyStatus::iss_mismatch, std::nullopt};
+  return {VerifyStatus::ok, *iss};
 }
 
 std::optional<std::string> peek_issuer(std::string_view token, std::size_t max_token_bytes) {

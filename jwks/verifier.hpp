@@ -54,6 +54,31 @@ struct VerifyResult {
 VerifyResult verify(std::string_view token, const KeySet& keys, const IssuerConfig& issuer,
                     std::int64_t now_unix, std::size_t max_token_bytes);
 
+// A token split and strictly decoded once — size, three segments, base64url and
+// strict JSON of header and payload — with nothing in it believed yet. For a caller
+// that must read the unverified iss to pick the issuer (the Authenticator): handing
+// it to verify() spares parsing the token twice. Views point into the token text,
+// which must outlive it.
+struct DecodedToken {
+  VerifyStatus status = VerifyStatus::token_malformed;  // ok: everything below is set
+  std::string_view signing_input;                       // header "." payload, as received
+  std::string_view payload_segment;
+  std::string_view signature_segment;  // base64url; verify() decodes it
+  nlohmann::json header;
+  nlohmann::json payload;
+  bool payload_decoded = false;
+};
+DecodedToken decode_token(std::string_view token, std::size_t max_token_bytes);
+
+// The same checks, in the same order, as verify(token, ...) on the token `decoded`
+// came from, except that a payload that is not strict JSON was already refused by
+// decode_token. Takes the payload tree into VerifiedToken::claims.
+VerifyResult verify(DecodedToken&& decoded, const KeySet& keys, const IssuerConfig& issuer,
+                    std::int64_t now_unix);
+
+// iss of a decoded token's payload when it is a string, else null. Unverified.
+const std::string* unverified_issuer(const DecodedToken& token);
+
 // The unverified `iss`, so the caller can pick that issuer's keys. Parses as strictly
 // as verify() (size, segments, base64url, strict JSON); `iss` is checked again,
 // exactly, after the signature. status says why there is no issuer.

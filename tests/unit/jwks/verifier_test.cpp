@@ -492,3 +492,56 @@ TEST_CASE("verifier: peek_issuer reads the unverified iss strictly") {
   claims["iss"] = 7;
   CHECK(peek_token_issuer(token(rsa_key(), claims), kMaxTokenBytes).status == VerifyStatus::iss_mismatch);
 }
+
+TEST_CASE("verifier: decode_token then verify(decoded) answers as verify(token), parsing once") {
+  nlohmann::json expired = default_claims();
+  expired["exp"] = kNow - 1;
+  nlohmann::json other_issuer = default_claims();
+  other_issuer["iss"] = "https://evil.test";
+  const std::string good = token(rsa_key());
+  const std::string sig = good.substr(good.rfind('.') + 1);
+  const std::vector<std::string> tokens = {
+      good,
+      token(ed_key()),
+      token(p256_key()),
+      token(rsa_key(), expired),
+      token(rsa_key(), other_issuer),
+      with_segment(good, 2, sig.substr(0, sig.size() - 4) + "AAAA"),  // signature does not verify
+      with_segment(good, 2, sig + "="),                               // signature not base64url
+      token_from_texts(R"({"alg":"RS256","kid":"nope"})", default_claims().dump(), rsa_key()),
+      token_from_texts(R"({"alg":"none"})", default_claims().dump(), rsa_key()),
+      token_from_texts(R"({"alg":"RS256","kid":"rsa-1","\u0061lg":"RS256"})", default_claims().dump(), rsa_key()),
+      token_from_texts(default_header(rsa_key()).dump(), R"({"iss":"https://issuer.test","exp":1,"exp":2})",
+                       rsa_key()),
+      "a.b",
+  };
+  for (const auto& tok : tokens) {
+    CAPTURE(tok);
+    VerifyResult direct = verify(tok, *all_keys(), issuer_config(), kNow, kMaxTokenBytes);
+    DecodedToken decoded = decode_token(tok, kMaxTokenBytes);
+    VerifyResult via = verify(std::move(decoded), *all_keys(), issuer_config(), kNow);
+    CHECK(via.status == direct.status);
+    REQUIRE(via.ok() == direct.ok());
+    if (direct.ok()) {
+      CHECK(via.token->claims == direct.token->claims);
+      CHECK(via.token->key_fingerprint == direct.token->key_fingerprint);
+    }
+  }
+  // The one difference, by design: decode_token parses the payload before any
+  // signature, so a forged token with a garbage payload is payload_not_json there
+  // (as the Authenticator's issuer peek always had it) and signature_invalid for
+  // verify(token), which parses nothing of an unsigned payload.
+  std::string forged = with_segment(good, 1, base64url_encode("not json"));
+  CHECK(verify(forged, *all_keys(), issuer_config(), kNow, kMaxTokenBytes).status == VerifyStatus::signature_invalid);
+  CHECK(decode_token(forged, kMaxTokenBytes).status == VerifyStatus::payload_not_json);
+  CHECK(verify(decode_token(forged, kMaxTokenBytes), *all_keys(), issuer_config(), kNow).status ==
+        VerifyStatus::payload_not_json);
+  // unverified_issuer: the payload's iss when it is a string.
+  DecodedToken decoded = decode_token(good, kMaxTokenBytes);
+  REQUIRE(unverified_issuer(decoded) != nullptr);
+  CHECK(*unverified_issuer(decoded) == kIssuer);
+  nlohmann::json numeric_iss = default_claims();
+  numeric_iss["iss"] = 7;
+  CHECK(unverified_issuer(decode_token(token(rsa_key(), numeric_iss), kMaxTokenBytes)) == nullptr);
+  CHECK(unverified_issuer(decode_token("a.b", kMaxTokenBytes)) == nullptr);
+}
