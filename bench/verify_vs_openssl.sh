@@ -21,7 +21,7 @@ rounds=$(mktemp)
 trap 'rm -f "$rounds"' EXIT
 for ((run = 1; run <= RUNS; run++)); do
   load=$(cut -d' ' -f1-3 /proc/loadavg)
-  ours=$("$BENCH" --benchmark_filter='^verify_' --benchmark_format=json --benchmark_min_time="$SECONDS_PER_RUN" 2>/dev/null)
+  ours=$("$BENCH" --benchmark_filter='^(verify_|authenticate_cold)' --benchmark_format=json --benchmark_min_time="$SECONDS_PER_RUN" 2>/dev/null)
   theirs=$(openssl speed -seconds "$SECONDS_PER_RUN" rsa2048 ecdsap256 ed25519 2>/dev/null)
   LOAD="$load" OURS="$ours" THEIRS="$theirs" python3 - >>"$rounds" <<'PY'
 import json, os, re
@@ -73,4 +73,11 @@ for alg in algs:
     sig_ratios = [row[4] for row in rows[alg]]
     print(f"{alg:6} {med[0]:12.0f} {med[1]:13.0f} {med[2]:11.0f} {med[3]:17.2f} {med[4]:18.2f}"
           f" {f'{min(full_ratios):.2f}–{max(full_ratios):.2f}':>25} {f'{min(sig_ratios):.2f}–{max(sig_ratios):.2f}':>26}")
+# The gate's whole cold path (Authenticator, token cache off: digest, decode, verify).
+gate = [(r["ours"]["authenticate_cold"], r["openssl"]["RS256"]) for r in rounds
+        if "authenticate_cold" in r["ours"] and "RS256" in r["openssl"]]
+if gate:
+    ratios_gate = [ours / limit for ours, limit in gate]
+    print(f"gate cold path, RS256 (Authenticator, cache off): {statistics.median(o for o, _ in gate):.0f}/s,"
+          f" /openssl {statistics.median(ratios_gate):.2f} [{min(ratios_gate):.2f}–{max(ratios_gate):.2f}]")
 PY
