@@ -2,13 +2,13 @@
 // `libsql-gate keygen`/`mint`, the real binary, the test upstream.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { startUpstream } from "../upstream/server.mjs";
 import { pipeline, cursor, exec } from "../upstream/test_support.mjs";
-import { startGate, gateConfig, gateBinary, waitForReadiness } from "./gate_process.mjs";
+import { startGate, gateConfig, gateBinary, waitForReadiness, devIssuer, notesDatabase } from "./gate_process.mjs";
 
 const ISSUER = "https://dev.example";
 let dir;
@@ -16,28 +16,20 @@ let upstream;
 let gate;
 const tokens = {};
 
-function mint(sub, perms) {
-  const args = ["mint", "--key", join(dir, "keys", "private.pem"), "--kid", "k1", "--iss", ISSUER, "--sub", sub, "--ttl", "15m"];
-  for (const p of perms) args.push("--perm", p);
-  return execFileSync(gateBinary, args, { encoding: "utf8" }).trim();
-}
-
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "libsql-gate-e2e-"));
-  execFileSync(gateBinary, ["keygen", "--alg", "EdDSA", "--kid", "k1", "--out", join(dir, "keys")]);
-  writeFileSync(join(dir, "schema.sql"),
-    "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\nCREATE TABLE secrets (id INTEGER PRIMARY KEY, value TEXT);\n");
-  writeFileSync(join(dir, "seed.sql"), "INSERT INTO notes (body) VALUES ('hello');\nINSERT INTO secrets (value) VALUES ('s3cr3t');\n");
+  const issuer = devIssuer(dir, ISSUER);
+  const { schema, seed } = notesDatabase(dir);
   // The upstream advertises an internal base_url: the gate must never pass it on.
-  upstream = await startUpstream({ schema: join(dir, "schema.sql"), seed: join(dir, "seed.sql"), baseUrl: "http://10.9.8.7:8080" });
+  upstream = await startUpstream({ schema, seed, baseUrl: "http://10.9.8.7:8080" });
   const config = gateConfig({ upstreamUrl: upstream.url })
-    .replace("jwks_file: jwks.json", `jwks_file: ${JSON.stringify(join(dir, "keys", "jwks.json"))}`);
+    .replace("jwks_file: jwks.json", `jwks_file: ${JSON.stringify(issuer.jwksFile)}`);
   gate = await startGate(config);
   // Ready once the keys (a file: at start) and the upstream's schema are loaded.
   await waitForReadiness(gate);
-  tokens.alice = mint("alice", ["notes:data_read,data_add,data_update,data_delete"]);
-  tokens.bob = mint("bob", ["notes:data_read"]);
-  tokens.carol = mint("carol", ["all:data_read,data_add,data_update,data_delete,schema_add,schema_update,schema_delete"]);
+  tokens.alice = issuer.mint("alice", ["notes:data_read,data_add,data_update,data_delete"]);
+  tokens.bob = issuer.mint("bob", ["notes:data_read"]);
+  tokens.carol = issuer.mint("carol", ["all:data_read,data_add,data_update,data_delete,schema_add,schema_update,schema_delete"]);
 });
 
 after(async () => {

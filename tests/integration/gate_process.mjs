@@ -2,7 +2,7 @@
 // (SPEC §2) into a temporary directory, runs `serve`, and reads the ports from
 // its `listening` log line. The binary comes from LIBSQL_GATE_BIN (default
 // build/proxy/libsql-gate relative to the repository root).
-import { spawn } from "node:child_process";
+import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
@@ -153,4 +153,31 @@ export async function waitForReadiness(gate, done = (status) => status === 200) 
     await new Promise((res) => setTimeout(res, 100));
   }
   return { status, body };
+}
+
+// A development issuer for tests: `libsql-gate keygen` (EdDSA, kid k1) into
+// DIR/keys, its JWKS file for the config, and a minter of tokens with --perm grants.
+export function devIssuer(dir, iss = "https://dev.example") {
+  const privateKey = join(dir, "keys", "private.pem");
+  execFileSync(gateBinary, ["keygen", "--alg", "EdDSA", "--kid", "k1", "--out", join(dir, "keys")]);
+  return {
+    iss,
+    privateKey,
+    jwksFile: join(dir, "keys", "jwks.json"),
+    mint(sub, perms, ttl = "15m") {
+      const args = ["mint", "--key", privateKey, "--kid", "k1", "--iss", iss, "--sub", sub, "--ttl", ttl];
+      for (const p of perms) args.push("--perm", p);
+      return execFileSync(gateBinary, args, { encoding: "utf8" }).trim();
+    },
+  };
+}
+
+// The two-table database (notes readable, secrets not) of the end-to-end tests:
+// schema and seed files in DIR for startUpstream.
+export function notesDatabase(dir) {
+  const schema = join(dir, "schema.sql");
+  const seed = join(dir, "seed.sql");
+  writeFileSync(schema, "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\nCREATE TABLE secrets (id INTEGER PRIMARY KEY, value TEXT);\n");
+  writeFileSync(seed, "INSERT INTO notes (body) VALUES ('hello');\nINSERT INTO secrets (value) VALUES ('s3cr3t');\n");
+  return { schema, seed };
 }

@@ -5,17 +5,15 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
-import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execFileSync } from "node:child_process";
 import * as hrana from "@libsql/hrana-client";
 import { startUpstream } from "../upstream/server.mjs";
 import { postProtobuf } from "../upstream/test_support.mjs";
 import { Writer } from "../upstream/protobuf_wire.mjs";
-import { startGate, gateConfig, gateBinary, waitForReadiness } from "./gate_process.mjs";
+import { startGate, gateConfig, waitForReadiness, devIssuer, notesDatabase } from "./gate_process.mjs";
 
-const ISSUER = "https://dev.example";
 const PUBLIC_URL = "https://gate.example";
 let dir;
 let upstream;
@@ -23,28 +21,20 @@ let gate;
 let publicGate;  // the same, with public_url set
 const tokens = {};
 
-function mint(sub, perms) {
-  const args = ["mint", "--key", join(dir, "keys", "private.pem"), "--kid", "k1", "--iss", ISSUER, "--sub", sub, "--ttl", "15m"];
-  for (const p of perms) args.push("--perm", p);
-  return execFileSync(gateBinary, args, { encoding: "utf8" }).trim();
-}
-
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "libsql-gate-protobuf-"));
-  execFileSync(gateBinary, ["keygen", "--alg", "EdDSA", "--kid", "k1", "--out", join(dir, "keys")]);
-  writeFileSync(join(dir, "schema.sql"),
-    "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\nCREATE TABLE secrets (id INTEGER PRIMARY KEY, value TEXT);\n");
-  writeFileSync(join(dir, "seed.sql"), "INSERT INTO notes (body) VALUES ('hello');\nINSERT INTO secrets (value) VALUES ('s3cr3t');\n");
+  const issuer = devIssuer(dir);
+  const { schema, seed } = notesDatabase(dir);
   // The upstream advertises an internal base_url: the gate must never pass it on.
-  upstream = await startUpstream({ schema: join(dir, "schema.sql"), seed: join(dir, "seed.sql"), baseUrl: "http://10.9.8.7:8080" });
+  upstream = await startUpstream({ schema, seed, baseUrl: "http://10.9.8.7:8080" });
   const config = (publicUrl) => gateConfig({ upstreamUrl: upstream.url, publicUrl })
-    .replace("jwks_file: jwks.json", `jwks_file: ${JSON.stringify(join(dir, "keys", "jwks.json"))}`);
+    .replace("jwks_file: jwks.json", `jwks_file: ${JSON.stringify(issuer.jwksFile)}`);
   gate = await startGate(config(null));
   publicGate = await startGate(config(PUBLIC_URL));
   await waitForReadiness(gate);
   await waitForReadiness(publicGate);
-  tokens.alice = mint("alice", ["notes:data_read,data_add,data_update,data_delete"]);
-  tokens.bob = mint("bob", ["notes:data_read"]);
+  tokens.alice = issuer.mint("alice", ["notes:data_read,data_add,data_update,data_delete"]);
+  tokens.bob = issuer.mint("bob", ["notes:data_read"]);
 });
 
 after(async () => {
