@@ -72,7 +72,8 @@ void append_utf8(std::string& out, std::uint32_t cp) {
 
 // RFC 8259 JSON straight into nlohmann::json, in one pass: the tokens are the ones
 // nlohmann's own parser accepts (same UTF-8 rules, escapes, number types and range,
-// optional leading UTF-8 BOM, nothing after the value but whitespace), and a member
+// optional leading UTF-8 BOM, nothing after the value but whitespace — where
+// nlohmann took a NUL byte for the end of the input and ignored the rest), and a member
 // name met twice in one object is noticed on insertion, after unescaping, so
 // "a" and "\u0061" collide. Recursion depth is bounded by max_depth, checked before
 // descending. It exists because nlohmann's character-at-a-time lexer and the

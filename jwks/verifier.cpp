@@ -298,16 +298,4 @@ const std::string* unverified_issuer(const DecodedToken& token) {
   return &iss->get_ref<const std::string&>();
 }
 
-IssuerPeek peek_token_issuer(std::string_view token, std::size_t max_token_bytes) {
-  DecodedToken decoded = decode_token(token, max_token_bytes);
-  if (decoded.status != VerifyStatus::ok) return {decoded.status, std::nullopt};
-  const std::string* iss = unverified_issuer(decoded);
-  if (iss == nullptr) return {VerifyStatus::iss_mismatch, std::nullopt};
-  return {VerifyStatus::ok, *iss};
-}
-
-std::optional<std::string> peek_issuer(std::string_view token, std::size_t max_token_bytes) {
-  return peek_token_issuer(token, max_token_bytes).issuer;
-}
-
 }  // namespace gate::jwks

@@ -76,19 +76,9 @@ DecodedToken decode_token(std::string_view token, std::size_t max_token_bytes);
 VerifyResult verify(DecodedToken&& decoded, const KeySet& keys, const IssuerConfig& issuer,
                     std::int64_t now_unix);
 
-// iss of a decoded token's payload when it is a string, else null. Unverified.
+// iss of a decoded token's payload when it is a string, else null: unverified, so the
+// caller can pick that issuer's keys; verify() checks it again, exactly, after the
+// signature.
 const std::string* unverified_issuer(const DecodedToken& token);
-
-// The unverified `iss`, so the caller can pick that issuer's keys. Parses as strictly
-// as verify() (size, segments, base64url, strict JSON); `iss` is checked again,
-// exactly, after the signature. status says why there is no issuer.
-struct IssuerPeek {
-  VerifyStatus status = VerifyStatus::token_malformed;
-  std::optional<std::string> issuer;  // set exactly when status == ok
-};
-IssuerPeek peek_token_issuer(std::string_view token, std::size_t max_token_bytes);
-
-// Shorthand for peek_token_issuer(...).issuer.
-std::optional<std::string> peek_issuer(std::string_view token, std::size_t max_token_bytes);
 
 }  // namespace gate::jwks
