@@ -8,7 +8,7 @@ import * as hrana from "@libsql/hrana-client";
 import { startUpstream } from "./server.mjs";
 import { hranaClientCases } from "./hrana_client_cases.mjs";
 import { Writer, decodeMessage, schema } from "./protobuf_wire.mjs";
-import { postProtobuf, pipeline, exec } from "./test_support.mjs";
+import { postProtobuf, pipeline, exec, jwtKeys } from "./test_support.mjs";
 
 describe("@libsql/hrana-client over HTTP with protobuf", () => {
   let upstream;
@@ -156,5 +156,34 @@ describe("raw protobuf bodies", () => {
     }
     assert.equal(pb.encoding, "protobuf");
     assert.equal(json.encoding, "json");
+  });
+});
+
+describe("protobuf bodies on a JWT-protected upstream", () => {
+  let keys;
+  let upstream;
+  before(async () => {
+    keys = await jwtKeys();
+    upstream = await startUpstream({ jwtKeyFile: keys.pem });
+  });
+  after(async () => {
+    await upstream?.close();
+    keys?.cleanup();
+  });
+
+  it("checks the token before it looks at the body, as over JSON", async () => {
+    const garbage = Buffer.from([0x12, 0x7f]);
+    for (const path of ["/v3-protobuf/pipeline", "/v3-protobuf/cursor"]) {
+      const res = await postProtobuf(upstream.url, path, garbage);
+      assert.equal(res.status, 401, path);
+      assert.equal(res.json.code, "AUTH_HTTP_HEADER_MISSING");
+      const wrong = await postProtobuf(upstream.url, path, garbage, { authorization: `Bearer ${await keys.sign(keys.otherKey)}` });
+      assert.equal(wrong.json.code, "AUTH_JWT_INVALID");
+    }
+    const good = { authorization: `Bearer ${await keys.sign(keys.privateKey)}` };
+    assert.equal((await postProtobuf(upstream.url, "/v3-protobuf/pipeline", garbage, good)).status, 400);
+    const ok = await postProtobuf(upstream.url, "/v3-protobuf/pipeline", pipelineBody(executeRequest("SELECT 'authorized'")), good);
+    assert.equal(ok.status, 200);
+    assert.deepEqual(decodeMessage(ok.bytes, PipelineRespBody).results[0].ok.execute.result.rows[0].values, [{ text: "authorized" }]);
   });
 });
