@@ -34,7 +34,7 @@ TEST_CASE("analysis cache: bounded, least recently used goes first") {
   CHECK(cache.find(1, "c"));
 }
 
-TEST_CASE("analysis cache: re-inserting replaces; long texts and capacity 0 are not cached") {
+TEST_CASE("analysis cache: re-inserting replaces, long texts and capacity 0 are not cached") {
   AnalysisCache cache(4, 8);
   cache.insert(1, "a", analysis_named("first"));
   cache.insert(1, "a", analysis_named("second"));

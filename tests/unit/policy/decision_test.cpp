@@ -77,7 +77,7 @@ TEST_CASE("decision: table names are quoted as SQL identifiers in the message") 
         "permission denied: schema_delete on table \"\"");
 }
 
-TEST_CASE("decision: the first missing requirement is named; all are listed for explain") {
+TEST_CASE("decision: the first missing requirement is named, all are listed for explain") {
   std::vector<StatementRequirements> statements{
       statement("INSERT INTO comments SELECT * FROM secrets",
                 {{"secrets", Action::data_read}, {"comments", Action::data_add},

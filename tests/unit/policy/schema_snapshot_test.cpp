@@ -88,7 +88,7 @@ TEST_CASE("schema: an unknown virtual-table module leaves a stand-in table, and 
         "data_read:items");
 }
 
-TEST_CASE("schema: an index or trigger that cannot be created is skipped and reported; its table stays") {
+TEST_CASE("schema: an index or trigger that cannot be created is skipped and reported, its table stays") {
   auto snapshot = build(
       "CREATE TABLE a(x); CREATE INDEX bad ON a(no_such_function(x)); CREATE TRIGGER tr AFTER INSERT ON "
       "missing BEGIN SELECT 1; END;");

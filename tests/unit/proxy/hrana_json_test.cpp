@@ -218,7 +218,7 @@ TEST_CASE("denied pipeline: only its store_sql/close_sql go upstream, results me
   CHECK(body["results"][3]["error"]["message"] == "not executed: request 1 was denied");
 }
 
-TEST_CASE("denied pipeline: nothing goes upstream without storage requests; mismatched answers refused") {
+TEST_CASE("denied pipeline: nothing goes upstream without storage requests, mismatched answers refused") {
   auto plain = decode_ok(R"({"baton":null,"requests":[{"type":"execute","stmt":{"sql":"DELETE FROM t"}},{"type":"close"}]})");
   CHECK_FALSE(storage_requests_of(plain).has_value());
 

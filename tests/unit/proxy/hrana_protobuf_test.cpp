@@ -88,7 +88,7 @@ TEST_CASE("protobuf pipeline: every stream request type decodes like its JSON tw
         "describe[sql:SELECT * FROM t];sequence[id:9];batch[sql:UPDATE t SET a = ?][id:9];execute[sql:SELECT :b];");
 }
 
-TEST_CASE("protobuf pipeline: absent baton is a new stream; proto3 defaults read as upstream reads them") {
+TEST_CASE("protobuf pipeline: absent baton is a new stream, proto3 defaults read as upstream reads them") {
   CHECK_FALSE(decode_ok(Msg{}).baton.has_value());
   CHECK(decode_ok(Msg{}).requests.empty());
   // store_sql without sql_id / sql: 0 and "" (plain proto3 scalars).

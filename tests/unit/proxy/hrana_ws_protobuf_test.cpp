@@ -100,7 +100,7 @@ TEST_CASE("ws protobuf: proto3 defaults read as upstream reads them") {
         "request 2147483647 open_stream stream=-1");
 }
 
-TEST_CASE("ws protobuf: oneofs have exactly one member; authorization fields appear once") {
+TEST_CASE("ws protobuf: oneofs have exactly one member, authorization fields appear once") {
   CHECK(decode_error(Msg{}) == "ClientMsg: no member of the oneof is set");
   CHECK(decode_error(Msg{}.msg(1, Msg{}).msg(2, Msg{}.msg(2, Msg{}))) ==
         "ClientMsg: more than one member of the oneof is set");

@@ -37,7 +37,7 @@ TEST_CASE("grants cache: an evicted token's entry is never returned for a new to
   }
 }
 
-TEST_CASE("grants cache: bounded; live entries survive pruning of dead ones") {
+TEST_CASE("grants cache: bounded, live entries survive pruning of dead ones") {
   GrantsCache cache(2);
   auto live = std::make_shared<const VerifiedToken>();
   auto grants = std::make_shared<const PrincipalGrants>();
