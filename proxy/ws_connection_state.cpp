@@ -6,18 +6,6 @@ using hrana::ws::RequestType;
 
 namespace {
 
-std::optional<std::int64_t> expiry_of(const Principal& principal) {
-  if (!principal.claims) return std::nullopt;
-  auto it = principal.claims->find("exp");
-  if (it == principal.claims->end() || !it->is_number()) return std::nullopt;
-  if (it->is_number_float()) return static_cast<std::int64_t>(it->get<double>());
-  if (it->is_number_unsigned()) {
-    const auto value = it->get<std::uint64_t>();
-    return value > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(value);
-  }
-  return it->get<std::int64_t>();
-}
-
 // The HTTP request kind whose authorization a WebSocket request shares.
 std::optional<hrana::RequestKind> kind_of(RequestType type) {
   switch (type) {
@@ -45,13 +33,7 @@ WsConnectionState::HelloOutcome WsConnectionState::hello(const Principal& princi
   }
   principal_ = principal;
   token_ = token;
-  expires_at_ = expiry_of(principal);
   return outcome;
-}
-
-bool WsConnectionState::expired(SystemClock::time_point now) const {
-  if (!expires_at_) return true;
-  return std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count() >= *expires_at_;
 }
 
 std::optional<std::string> WsConnectionState::violation(std::int32_t request_id,

@@ -22,7 +22,6 @@ namespace gate::proxy {
 
 class WsConnectionState {
  public:
-  using SystemClock = std::chrono::system_clock;
   using Clock = std::chrono::steady_clock;
 
   // At most this many SQL texts stored at once (sqld allows 150): a store_sql
@@ -40,15 +39,12 @@ class WsConnectionState {
     other_principal,     // refused: the connection belongs to the first principal
     repeat_unsupported,  // refused: hrana1 has no repeated hello (a protocol error)
   };
-  // A hello whose token verified as `principal`. Takes the principal and its
-  // token's expiry (claim `exp`) when the outcome is first or renewed.
+  // A hello whose token verified as `principal`. Takes the principal and the
+  // token (verified again for every request) when the outcome is first or renewed.
   HelloOutcome hello(const Principal& principal, const std::string& token);
   bool authenticated() const { return principal_.has_value(); }
   const Principal& principal() const { return *principal_; }
   const std::string& token() const { return token_; }
-  // The token's `exp` has passed (a token without a numeric `exp` counts as
-  // expired, so it is verified again before every request).
-  bool expired(SystemClock::time_point now = SystemClock::now()) const;
 
   // Why `request` breaks the protocol (the connection is closed with this reason),
   // or nullopt: a request before hello, a request type newer than the negotiated
@@ -97,7 +93,6 @@ class WsConnectionState {
   int version_;
   std::optional<Principal> principal_;
   std::string token_;
-  std::optional<std::int64_t> expires_at_;  // seconds since the epoch
   hrana::StoredSql stored_;
   std::set<std::int32_t> refused_cursors_;
   std::map<std::int32_t, Pending> pending_;

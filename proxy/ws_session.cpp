@@ -111,7 +111,8 @@ class WsSession final : public WsDrainable {
   asio::awaitable<void> watch_upstream();
   asio::awaitable<bool> on_hello(const ws::ClientMessage& message);
   asio::awaitable<bool> on_request(const ws::ClientMessage& message, std::string_view payload, bool binary);
-  asio::awaitable<std::optional<Denial>> decide(const std::vector<hrana::RequestStatements>& statements,
+  asio::awaitable<std::optional<Denial>> decide(const Principal& principal,
+                                                const std::vector<hrana::RequestStatements>& statements,
                                                 Verdict& verdict, std::string& outcome);
 
   // Queues the answer to one client message (each counts against kMaxOutstanding
@@ -320,7 +321,8 @@ asio::awaitable<bool> WsSession::on_hello(const ws::ClientMessage& message) {
   co_return false;
 }
 
-asio::awaitable<std::optional<Denial>> WsSession::decide(const std::vector<hrana::RequestStatements>& statements,
+asio::awaitable<std::optional<Denial>> WsSession::decide(const Principal& principal,
+                                                         const std::vector<hrana::RequestStatements>& statements,
                                                          Verdict& verdict, std::string& outcome) {
   for (const auto& s : statements) {
     if (s.unresolved) {
@@ -330,7 +332,7 @@ asio::awaitable<std::optional<Denial>> WsSession::decide(const std::vector<hrana
     }
   }
   const std::shared_ptr<RequestGuard> guard = context_.guard();
-  verdict = co_await guard->authorize(state_.principal(), statements, context_.worker);
+  verdict = co_await guard->authorize(principal, statements, context_.worker);
   if (!verdict.denial) co_return std::nullopt;
   const Denial& denial = *verdict.denial;
   context_.metrics.count_denial(denial.action);
@@ -355,20 +357,20 @@ asio::awaitable<bool> WsSession::on_request(const ws::ClientMessage& message, st
   const auto started = Clock::now();
   ++unanswered_;
 
-  // The token expired since hello: verified again (the issuer's clock skew
-  // still applies), refused until a new hello brings a fresh one.
-  if (state_.expired()) {
-    const std::shared_ptr<RequestGuard> guard = context_.guard();
-    const Authentication auth = co_await guard->authenticate(state_.token());
-    if (!auth.principal) {
-      const AuthRejection rejection =
-          auth.rejection.value_or(AuthRejection{AuthFailure::token_expired, "token expired", "unknown", "expired"});
-      auth_failed(rejection);
-      answer_error(id, {rejection.message + "; send a new hello with a fresh token",
-                        std::string(error_code(rejection.reason))});
-      access_log(type, "auth_failed", started);
-      co_return true;
-    }
+  // The hello's token is verified for every request, exactly as a bearer token
+  // over HTTP (from the verified-token cache while it is valid): an expired
+  // token, a key removed from the issuer's JWKS or a reload that changed the
+  // claim mappings applies to the next request. Refused until a new hello.
+  const std::shared_ptr<RequestGuard> guard = context_.guard();
+  const Authentication auth = co_await guard->authenticate(state_.token());
+  if (!auth.principal) {
+    const AuthRejection rejection =
+        auth.rejection.value_or(AuthRejection{AuthFailure::token_invalid, "token rejected", "unknown", "unknown"});
+    auth_failed(rejection);
+    answer_error(id, {rejection.message + "; send a new hello with a fresh token",
+                      std::string(error_code(rejection.reason))});
+    access_log(type, "auth_failed", started);
+    co_return true;
   }
 
   if (request.cursor_id && state_.refused_cursor(*request.cursor_id)) {
@@ -400,7 +402,7 @@ asio::awaitable<bool> WsSession::on_request(const ws::ClientMessage& message, st
   const auto statements = state_.statements(request);
   if (!statements.empty()) {
     Verdict verdict;
-    auto denial = co_await decide(statements, verdict, pending.outcome);
+    auto denial = co_await decide(*auth.principal, statements, verdict, pending.outcome);
     if (finishing_) co_return false;
     pending.touched = verdict.touched;
     pending.changes_schema = verdict.changes_schema;

@@ -806,3 +806,30 @@ test("SIGTERM with a request in flight: its answer is relayed, then the socket c
     assert.equal((await g.exited).code, 0);
   });
 });
+
+test("a reload that puts the token out of scope applies to the next request of an open connection", async () => {
+  const DB = "11111111-1111-4111-8111-111111111111";
+  const OTHER = "22222222-2222-4222-8222-222222222222";
+  const scoped = (id) => wsConfig(upstream.url, tokens.gate) + `database:\n  name: db\n  id: "${id}"\n`;
+  const g = await startGate(scoped(DB));
+  try {
+    await waitForReadiness(g);
+    const token = execFileSync(gateBinary, ["mint", "--key", join(dir, "keys", "private.pem"), "--kid", "k1", "--iss", ISSUER,
+      "--sub", "alice", "--perm", "notes:data_read", "--claims", JSON.stringify({ id: DB })], { encoding: "utf8" }).trim();
+    const conn = await openWs(g.url.replace(/^http/, "ws"), ["hrana3"]);
+    conn.send(hello(token));
+    assert.deepEqual(await conn.next(), { type: "hello_ok" });
+    await call(conn, 1, openStream(1));
+    assert.equal((await call(conn, 2, execute(1, "SELECT 1"))).type, "response_ok");
+    const seen = g.logs.length;
+    g.writeConfig(scoped(OTHER));
+    g.child.kill("SIGHUP");
+    await g.waitForLog((r) => g.logs.indexOf(r) >= seen && r.msg === "config reloaded");
+    const refused = await call(conn, 3, execute(1, "SELECT 2"));
+    assert.equal(refused.type, "response_error");
+    assert.equal(refused.error.code, "AUTH_DATABASE_SCOPE");
+    conn.close();
+  } finally {
+    await g.stop();
+  }
+});

@@ -20,10 +20,6 @@ Principal principal_of(const std::string& subject, std::optional<std::int64_t> e
   return p;
 }
 
-std::chrono::system_clock::time_point at(std::int64_t seconds) {
-  return std::chrono::system_clock::time_point(std::chrono::seconds(seconds));
-}
-
 Request store(std::int32_t id, std::string sql) {
   Request r;
   r.type = RequestType::store_sql;
@@ -87,7 +83,6 @@ TEST_CASE("ws connection: the first principal owns the connection; re-hello rene
   CHECK(state.token() == "t1");
   CHECK(state.hello(principal_of("alice", 5000), "t2") == WsConnectionState::HelloOutcome::renewed);
   CHECK(state.token() == "t2");
-  CHECK_FALSE(state.expired(at(4999)));
   CHECK(state.hello(principal_of("bob", 9000), "t3") == WsConnectionState::HelloOutcome::other_principal);
   // Same subject, other issuer: another principal too.
   CHECK(state.hello(principal_of("alice", 9000, "https://other"), "t4") ==
@@ -95,7 +90,6 @@ TEST_CASE("ws connection: the first principal owns the connection; re-hello rene
   // The refused hellos changed nothing.
   CHECK(state.token() == "t2");
   CHECK(state.principal().subject == "alice");
-  CHECK(state.expired(at(5000)));
 }
 
 TEST_CASE("ws connection: hrana1 has no repeated hello") {
@@ -103,21 +97,6 @@ TEST_CASE("ws connection: hrana1 has no repeated hello") {
   CHECK(state.hello(principal_of("alice", 1000), "t1") == WsConnectionState::HelloOutcome::first);
   CHECK(state.hello(principal_of("alice", 2000), "t2") == WsConnectionState::HelloOutcome::repeat_unsupported);
   CHECK(state.token() == "t1");
-}
-
-TEST_CASE("ws connection: expiry comes from the exp claim; none or non-numeric counts as expired") {
-  WsConnectionState state(3);
-  state.hello(principal_of("alice", 1000), "t");
-  CHECK_FALSE(state.expired(at(999)));
-  CHECK(state.expired(at(1000)));
-  WsConnectionState no_exp(3);
-  no_exp.hello(principal_of("alice", std::nullopt), "t");
-  CHECK(no_exp.expired(at(0)));
-  WsConnectionState text_exp(3);
-  Principal p = principal_of("alice", std::nullopt);
-  p.claims = std::make_shared<const nlohmann::json>(nlohmann::json{{"exp", "99999999999"}});
-  text_exp.hello(p, "t");
-  CHECK(text_exp.expired(at(0)));
 }
 
 TEST_CASE("ws connection: requests newer than the negotiated version are protocol errors") {
