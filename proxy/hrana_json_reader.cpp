@@ -3,36 +3,53 @@
 #include <limits>
 #include <set>
 
+#include "jwks/strict_json.hpp"
+
 namespace gate::proxy::hrana::json_reader {
 
-std::optional<json> parse_strict(std::string_view body, std::string& error) {
+namespace {
+
+// The first member name repeated in one object, found with nlohmann's key
+// callback: slower than the strict parser, so only used to word its refusal.
+std::string repeated_key(std::string_view body) {
   std::vector<std::set<std::string>> keys_seen;
-  bool duplicate = false;
-  std::string duplicate_key;
+  std::optional<std::string> repeated;
   auto callback = [&](int, json::parse_event_t event, json& parsed) {
     switch (event) {
       case json::parse_event_t::object_start: keys_seen.emplace_back(); break;
       case json::parse_event_t::object_end: keys_seen.pop_back(); break;
       case json::parse_event_t::key:
-        if (!keys_seen.empty() && !keys_seen.back().insert(parsed.get<std::string>()).second) {
-          duplicate = true;
-          duplicate_key = parsed.get<std::string>();
+        if (!repeated && !keys_seen.empty() && !keys_seen.back().insert(parsed.get<std::string>()).second) {
+          repeated = parsed.get<std::string>();
         }
         break;
       default: break;
     }
     return true;
   };
-  json value = json::parse(body.begin(), body.end(), callback, /*allow_exceptions=*/false);
-  if (value.is_discarded()) {
-    error = "body is not valid JSON";
-    return std::nullopt;
+  const json ignored = json::parse(body.begin(), body.end(), callback, /*allow_exceptions=*/false);
+  return repeated.value_or("");
+}
+
+}  // namespace
+
+std::optional<json> parse_strict(std::string_view body, std::string& error) {
+  // The project's strict parser (jwks/strict_json.hpp): one pass, duplicates and
+  // depth caught while building the tree, trailing bytes (even after a NUL) refused.
+  jwks::StrictJsonParse parsed = jwks::parse_strict_json(body, kMaxDepth);
+  if (parsed.value) return std::move(parsed.value);
+  switch (*parsed.error) {
+    case jwks::StrictJsonError::duplicate_member: {
+      const std::string key = repeated_key(body);
+      error = key.empty() ? "duplicate key" : "duplicate key \"" + key + "\"";
+      break;
+    }
+    case jwks::StrictJsonError::too_deep:
+      error = "body nested too deeply (more than " + std::to_string(kMaxDepth) + " levels)";
+      break;
+    case jwks::StrictJsonError::not_json: error = "body is not valid JSON"; break;
   }
-  if (duplicate) {
-    error = "duplicate key \"" + duplicate_key + "\"";
-    return std::nullopt;
-  }
-  return value;
+  return std::nullopt;
 }
 
 const json* member(const json& object, const char* name) {

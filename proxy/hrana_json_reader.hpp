@@ -4,6 +4,7 @@
 // carry (Stmt, Batch), so the two codecs accept exactly the same statements.
 // Readers throw Invalid with the JSON path of the offending value; the codecs
 // catch it at their entry points and return a DecodeError.
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -22,9 +23,14 @@ struct Invalid {
   std::string message;
 };
 
+// Nesting allowed in a body: far above what Hrana needs (batch conditions nest
+// at most 64 deep, checked by batch()), low enough to bound the parser's stack.
+inline constexpr std::size_t kMaxDepth = 128;
+
 // Parses strictly: a duplicated key anywhere is an error, because the gate would
 // authorize one value while upstream might act on the other. nullopt with
-// `error` set when the text is not valid JSON or repeats a key.
+// `error` set when the text is not valid JSON, repeats a key (named) or nests
+// deeper than kMaxDepth.
 std::optional<json> parse_strict(std::string_view body, std::string& error);
 
 const json* member(const json& object, const char* name);

@@ -219,10 +219,14 @@ TEST_CASE("ws json: adversarial nesting and sizes stay bounded") {
   CHECK(request_error(R"({"type": "batch", "stream_id": 1, "batch": {"steps": [{"condition": )" + deep +
                       R"(, "stmt": {"sql": "SELECT 1"}}]}})")
             .find("nested too deeply") != std::string::npos);
-  // Deep JSON nesting where no reader looks: refused or accepted, never a crash.
+  // Deep JSON nesting even where no reader looks is refused while parsing (bounded stack).
   std::string arrays(5000, '[');
   arrays += std::string(5000, ']');
-  (void)decode_client_message(Encoding::json, R"({"type": "hello", "jwt": null, "x": )" + arrays + "}");
+  CHECK(decode_error(R"({"type": "hello", "jwt": null, "x": )" + arrays + "}").find("nested too deeply") !=
+        std::string::npos);
+  // Bytes after a NUL are not the end of the message (upstream would refuse them).
+  CHECK(decode_error(std::string("{\"type\": \"hello\", \"jwt\": null}\0{\"type\": \"hello\"}", 48))
+            .find("not valid JSON") != std::string::npos);
   // A NUL inside the SQL is kept as is (the analyzer refuses it).
   const auto r = request_ok(std::string(R"({"type": "execute", "stream_id": 1, "stmt": {"sql": "SELECT 1\u0000; DROP TABLE t"}})"));
   REQUIRE(r.statements.size() == 1);
