@@ -39,4 +39,10 @@ std::optional<UpstreamEndpoint> parse_upstream_url(std::string_view url) {
   return endpoint;
 }
 
+std::string host_header(const UpstreamEndpoint& endpoint) {
+  std::string out = endpoint.host.find(':') != std::string::npos ? "[" + endpoint.host + "]" : endpoint.host;
+  if (endpoint.port != (endpoint.tls ? "443" : "80")) out += ":" + endpoint.port;
+  return out;
+}
+
 }  // namespace gate::proxy

@@ -15,4 +15,8 @@ struct UpstreamEndpoint {
 // "http://host:port" / "https://host" (no path, query or credentials); nullopt if not.
 std::optional<UpstreamEndpoint> parse_upstream_url(std::string_view url);
 
+// The Host header for requests to `endpoint` (IPv6 in brackets, the port only
+// when it is not the scheme's default).
+std::string host_header(const UpstreamEndpoint& endpoint);
+
 }  // namespace gate::proxy

@@ -76,9 +76,7 @@ struct UpstreamPool::Impl {
         timeout(config.timeout_ms),
         max_connections(max == 0 ? 1 : max) {
     if (config.auth_token) authorization = "Bearer " + *config.auth_token;
-    const bool default_port = endpoint.port == (endpoint.tls ? "443" : "80");
-    host_header = endpoint.host.find(':') != std::string::npos ? "[" + endpoint.host + "]" : endpoint.host;
-    if (!default_port) host_header += ":" + endpoint.port;
+    host_header = proxy::host_header(endpoint);
     if (endpoint.tls) {
       tls_context.emplace(asio::ssl::context::tls_client);
       tls_context->set_default_verify_paths();

@@ -170,8 +170,7 @@ WsUpstreamConnector::WsUpstreamConnector(asio::any_io_executor executor, Upstrea
   impl_->credential = config.auth_token;
   impl_->timeout = std::chrono::milliseconds(config.timeout_ms);
   const auto& ep = impl_->endpoint;
-  impl_->host_header = ep.host.find(':') != std::string::npos ? "[" + ep.host + "]" : ep.host;
-  if (ep.port != (ep.tls ? "443" : "80")) impl_->host_header += ":" + ep.port;
+  impl_->host_header = proxy::host_header(ep);
   if (ep.tls) {
     impl_->tls_context.emplace(asio::ssl::context::tls_client);
     impl_->tls_context->set_default_verify_paths();

@@ -31,3 +31,12 @@ TEST_CASE("upstream url: anything that could steer requests elsewhere is refused
     CHECK_FALSE(parse_upstream_url(bad).has_value());
   }
 }
+
+TEST_CASE("upstream url: the Host header names the port only when it is not the scheme's default") {
+  CHECK(host_header(*parse_upstream_url("https://db-org.turso.io")) == "db-org.turso.io");
+  CHECK(host_header(*parse_upstream_url("https://db-org.turso.io:8443")) == "db-org.turso.io:8443");
+  CHECK(host_header(*parse_upstream_url("http://sqld")) == "sqld");
+  CHECK(host_header(*parse_upstream_url("http://sqld:443")) == "sqld:443");
+  CHECK(host_header(*parse_upstream_url("http://[::1]:9000")) == "[::1]:9000");
+  CHECK(host_header(*parse_upstream_url("http://[::1]:80")) == "[::1]");
+}
