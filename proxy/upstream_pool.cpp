@@ -15,16 +15,12 @@ namespace {
 using tcp = asio::ip::tcp;
 using asio::use_awaitable;
 
-bool is_timeout(const boost::system::error_code& ec) {
-  return ec == beast::error::timeout || ec == asio::error::timed_out;
-}
-
-UpstreamError error_from(const boost::system::error_code& ec, std::string_view during) {
-  return {is_timeout(ec) ? UpstreamFailure::timeout : UpstreamFailure::unavailable,
-          std::string(during) + ": " + ec.message()};
-}
-
 }  // namespace
+
+UpstreamError upstream_error(const boost::system::error_code& ec, std::string_view during) {
+  const bool timeout = ec == beast::error::timeout || ec == asio::error::timed_out;
+  return {timeout ? UpstreamFailure::timeout : UpstreamFailure::unavailable, std::string(during) + ": " + ec.message()};
+}
 
 std::string_view to_string(UpstreamFailure failure) {
   switch (failure) {
@@ -103,7 +99,7 @@ struct UpstreamPool::Impl {
     lowest.expires_after(limit);
     co_await lowest.async_connect(endpoints, asio::redirect_error(use_awaitable, ec));
     if (ec) {
-      error = error_from(ec, "connect");
+      error = upstream_error(ec, "connect");
       co_return nullptr;
     }
     lowest.socket().set_option(tcp::no_delay(true), ec);
@@ -116,7 +112,7 @@ struct UpstreamPool::Impl {
       tls.set_verify_callback(asio::ssl::host_name_verification(endpoint.host));
       co_await tls.async_handshake(asio::ssl::stream_base::client, asio::redirect_error(use_awaitable, ec));
       if (ec) {
-        error = error_from(ec, "TLS handshake");
+        error = upstream_error(ec, "TLS handshake");
         co_return nullptr;
       }
     }
@@ -196,7 +192,7 @@ struct UpstreamPool::Impl {
     lowest.expires_after(limit);
     co_await http::async_write(stream, message, asio::redirect_error(use_awaitable, ec));
     if (ec) {
-      outcome.error = error_from(ec, "write request");
+      outcome.error = upstream_error(ec, "write request");
       co_return outcome;
     }
 
@@ -208,7 +204,7 @@ struct UpstreamPool::Impl {
     lowest.expires_after(limit);
     co_await http::async_read_header(stream, connection.buffer, parser, asio::redirect_error(use_awaitable, ec));
     if (ec) {
-      outcome.error = error_from(ec, "read response header");
+      outcome.error = upstream_error(ec, "read response header");
       co_return outcome;
     }
     const auto& head = parser.get();
@@ -225,7 +221,7 @@ struct UpstreamPool::Impl {
       co_await http::async_read(stream, connection.buffer, parser, asio::redirect_error(use_awaitable, ec));
       if (ec == http::error::need_buffer) ec = {};
       if (ec) {
-        outcome.error = error_from(ec, "read response body");
+        outcome.error = upstream_error(ec, "read response body");
         co_return outcome;
       }
       const std::size_t n = sizeof chunk - parser.get().body().size;

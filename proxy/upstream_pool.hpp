@@ -31,6 +31,9 @@ struct UpstreamError {
   std::string message;  // for the log; clients get a fixed message
 };
 
+// A failed socket operation `during` ("connect", ...): timeout or unavailable.
+UpstreamError upstream_error(const boost::system::error_code& ec, std::string_view during);
+
 struct UpstreamRequest {
   bool post = true;     // POST or GET
   std::string target;   // "/v3/pipeline"

@@ -15,15 +15,6 @@ using asio::use_awaitable;
 using PlainWs = websocket::stream<beast::tcp_stream>;
 using TlsWs = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
 
-bool is_timeout(const boost::system::error_code& ec) {
-  return ec == beast::error::timeout || ec == asio::error::timed_out;
-}
-
-UpstreamError error_from(const boost::system::error_code& ec, std::string_view during) {
-  return {is_timeout(ec) ? UpstreamFailure::timeout : UpstreamFailure::unavailable,
-          std::string(during) + ": " + ec.message()};
-}
-
 std::string join(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& name : names) out += (out.empty() ? "" : ", ") + name;
@@ -121,7 +112,7 @@ struct WsUpstreamConnector::Impl {
                                                              std::to_string(response.result_int()) +
                                                              " (offered: " + offered + ")"};
     }
-    if (ec) co_return error_from(ec, "WebSocket upgrade");
+    if (ec) co_return upstream_error(ec, "WebSocket upgrade");
     chosen = std::string(response[http::field::sec_websocket_protocol]);
     const bool was_offered = chosen.empty() ? subprotocols.empty()
                                             : std::find(subprotocols.begin(), subprotocols.end(), chosen) !=
@@ -136,10 +127,10 @@ struct WsUpstreamConnector::Impl {
     ws.binary(encoding == hrana::Encoding::protobuf);
     const std::string hello = hrana::ws::encode_hello(encoding, credential);
     co_await ws.async_write(asio::buffer(hello), asio::redirect_error(use_awaitable, ec));
-    if (ec) co_return error_from(ec, "hello");
+    if (ec) co_return upstream_error(ec, "hello");
     beast::flat_buffer buffer;
     co_await ws.async_read(buffer, asio::redirect_error(use_awaitable, ec));
-    if (ec) co_return error_from(ec, "hello");
+    if (ec) co_return upstream_error(ec, "hello");
     const auto answer = hrana::ws::inspect_server_message(encoding, beast::buffers_to_string(buffer.data()));
     if (!answer || (answer->type != hrana::ws::ServerMessage::Type::hello_ok &&
                     answer->type != hrana::ws::ServerMessage::Type::hello_error)) {
@@ -204,7 +195,7 @@ asio::awaitable<std::unique_ptr<WsUpstream>> WsUpstreamConnector::connect(const 
   lowest.expires_after(d.timeout);
   co_await lowest.async_connect(endpoints, asio::redirect_error(use_awaitable, ec));
   if (ec) {
-    error = error_from(ec, "connect");
+    error = upstream_error(ec, "connect");
     co_return nullptr;
   }
   lowest.socket().set_option(tcp::no_delay(true), ec);
@@ -218,7 +209,7 @@ asio::awaitable<std::unique_ptr<WsUpstream>> WsUpstreamConnector::connect(const 
     tls.set_verify_callback(asio::ssl::host_name_verification(d.endpoint.host));
     co_await tls.async_handshake(asio::ssl::stream_base::client, asio::redirect_error(use_awaitable, ec));
     if (ec) {
-      error = error_from(ec, "TLS handshake");
+      error = upstream_error(ec, "TLS handshake");
       co_return nullptr;
     }
     failed = co_await d.open(*impl->tls, subprotocols, max_message_bytes, impl->subprotocol);
