@@ -77,7 +77,7 @@ TEST_CASE("ws connection: requests before a successful hello are protocol errors
   CHECK(violation->find("before a successful hello") != std::string::npos);
 }
 
-TEST_CASE("ws connection: the first principal owns the connection; re-hello renews, another principal is refused") {
+TEST_CASE("ws connection: the first principal owns the connection, re-hello renews, another principal is refused") {
   WsConnectionState state(3);
   CHECK(state.hello(principal_of("alice", 1000), "t1") == WsConnectionState::HelloOutcome::first);
   CHECK(state.token() == "t1");
@@ -184,7 +184,7 @@ TEST_CASE("ws connection: statements per request type") {
   CHECK(state.statements(sequence)[0].kind == hrana::RequestKind::sequence);
 }
 
-TEST_CASE("ws connection: refused cursors until the client closes them; their ids cannot be reopened meanwhile") {
+TEST_CASE("ws connection: refused cursors until the client closes them, their ids cannot be reopened meanwhile") {
   auto state = authenticated();
   state.cursor_refused(4);
   CHECK(state.refused_cursor(4));
