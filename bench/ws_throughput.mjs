@@ -260,8 +260,11 @@ async function startGateFor(upstreamUrl, keysDir) {
     "",
   ].join("\n");
   const gate = await startGate(config);
-  const ready = await waitForReadiness(gate);
-  if (ready.status !== 200) throw new Error(`gate not ready: ${JSON.stringify(ready.body)}`);
+  const ready = await waitForReadiness(gate).catch((err) => ({ status: 0, body: String(err) }));
+  if (ready.status !== 200) {
+    await gate.stop();
+    throw new Error(`gate not ready: ${JSON.stringify(ready.body)}`);
+  }
   const token = execFileSync(gateBinary, ["mint", "--key", join(keysDir, "private.pem"), "--kid", "bench-ws",
     "--iss", iss, "--sub", "bench-ws", "--perm", "users:data_read", "--ttl", "1h"]).toString().trim();
   return { gate, token };
