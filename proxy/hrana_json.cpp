@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "proxy/hrana_denial.hpp"
+#include "proxy/hrana_json_response.hpp"
 #include "proxy/hrana_json_reader.hpp"
 
 namespace gate::proxy::hrana {
@@ -245,28 +246,22 @@ std::string cursor_denial_body(const Error& denial, const std::optional<std::str
 
 std::optional<RewrittenResponse> rewrite_pipeline_response(std::string_view upstream_body,
                                                            const std::optional<std::string>& base_url) {
-  json body = json::parse(upstream_body.begin(), upstream_body.end(), nullptr, false);
-  if (body.is_discarded() || !body.is_object()) return std::nullopt;
+  auto scan = scan_response(upstream_body);
+  if (!scan) return std::nullopt;
   RewrittenResponse out;
-  if (auto it = body.find("baton"); it != body.end() && it->is_string()) out.view.baton = it->get<std::string>();
-  if (auto it = body.find("results"); it != body.end() && it->is_array()) {
-    for (const json& result : *it) {
-      out.view.ok.push_back(result.is_object() && result.value("type", "") == "ok");
-    }
-  }
-  body["base_url"] = nullable(base_url);
-  out.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  out.body = splice_base_url(upstream_body, *scan, base_url);
+  out.view.baton = std::move(scan->baton);
+  out.view.ok = std::move(scan->ok);
   return out;
 }
 
 std::optional<RewrittenCursorHead> rewrite_cursor_head(std::string_view first_line,
                                                        const std::optional<std::string>& base_url) {
-  json head = json::parse(first_line.begin(), first_line.end(), nullptr, false);
-  if (head.is_discarded() || !head.is_object()) return std::nullopt;
+  auto scan = scan_response(first_line);
+  if (!scan) return std::nullopt;
   RewrittenCursorHead out;
-  if (auto it = head.find("baton"); it != head.end() && it->is_string()) out.baton = it->get<std::string>();
-  head["base_url"] = nullable(base_url);
-  out.line = head.dump(-1, ' ', false, json::error_handler_t::replace);
+  out.line = splice_base_url(first_line, *scan, base_url);
+  out.baton = std::move(scan->baton);
   return out;
 }
 

@@ -106,8 +106,10 @@ struct PipelineResponseView {
   std::vector<bool> ok;  // per result: type == "ok"
 };
 
-// Parses an upstream pipeline response, replaces base_url by `base_url`, and
-// returns the rewritten body. nullopt when the body is not a pipeline response.
+// Reads an upstream pipeline response, replaces base_url by `base_url`, and
+// returns the rewritten body (upstream's bytes otherwise; hrana_json_response.hpp).
+// nullopt when the body is not a JSON object, repeats a top-level key, or has a
+// result whose type is not a string.
 struct RewrittenResponse {
   std::string body;
   PipelineResponseView view;
