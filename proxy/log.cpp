@@ -39,29 +39,76 @@ std::string now_rfc3339() {
 
 }  // namespace
 
+namespace {
+
+void append_json(std::string& line, const nlohmann::json& value) {
+  line += value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void append_json_string(std::string& line, std::string_view text) { append_json(line, nlohmann::json(text)); }
+
+// The JSON line written straight into `line`: time, level, msg, then the fields in
+// their (sorted) order. A field named time, level or msg takes that slot's value, as
+// it did when the line was an ordered_json object filled in this order.
+void json_line(std::string& line, std::string_view level, std::string_view msg, const nlohmann::json& fields) {
+  const bool has_fields = fields.is_object();
+  auto header = [&](std::string_view key, std::string_view own) {
+    line += line.empty() ? "{\"" : ",\"";
+    line += key;
+    line += "\":";
+    const auto it = has_fields ? fields.find(std::string(key)) : fields.end();
+    if (has_fields && it != fields.end()) {
+      append_json(line, *it);
+    } else {
+      append_json_string(line, own);
+    }
+  };
+  header("time", now_rfc3339());
+  header("level", level);
+  header("msg", msg);
+  if (has_fields) {
+    for (const auto& [key, value] : fields.items()) {
+      if (key == "time" || key == "level" || key == "msg") continue;
+      line += ',';
+      append_json_string(line, key);
+      line += ':';
+      append_json(line, value);
+    }
+  }
+  line += '}';
+}
+
+}  // namespace
+
 void Logger::log(LogLevel level, std::string_view msg, const nlohmann::json& fields) {
   if (!enabled(level)) return;
-  std::string line;
+  // One buffer per thread, reused: a line costs no allocation once it has grown.
+  thread_local std::string line;
+  line.clear();
   if (format_.load(std::memory_order_relaxed) == LogFormat::json) {
-    nlohmann::ordered_json record;
-    record["time"] = now_rfc3339();
-    record["level"] = to_string(level);
-    record["msg"] = msg;
-    if (fields.is_object()) {
-      for (const auto& [key, value] : fields.items()) record[key] = value;
-    }
-    line = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    json_line(line, to_string(level), msg, fields);
   } else {
-    line = now_rfc3339() + " " + std::string(to_string(level)) + " " + std::string(msg);
+    line += now_rfc3339();
+    line += ' ';
+    line += to_string(level);
+    line += ' ';
+    line += msg;
     if (fields.is_object()) {
       for (const auto& [key, value] : fields.items()) {
-        line += " " + key + "=" +
-                (value.is_string() ? value.get<std::string>()
-                                   : value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        line += ' ';
+        line += key;
+        line += '=';
+        if (value.is_string()) {
+          line += value.get_ref<const std::string&>();
+        } else {
+          append_json(line, value);
+        }
       }
     }
   }
   line += '\n';
+  // One write per line (fflush hands the whole line to the kernel at once), so
+  // lines from different workers never interleave and none waits in a buffer.
   std::lock_guard lock(write_mutex_);
   std::fwrite(line.data(), 1, line.size(), out_);
   std::fflush(out_);
