@@ -41,16 +41,25 @@ std::string now_rfc3339() {
 
 namespace {
 
-void append_json(std::string& line, const nlohmann::json& value) {
-  line += value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
+// Appends JSON text to one string. One serializer per thread, bound to that thread's
+// line buffer: building a serializer per value (what dump() does) cost more than
+// the tree this code replaced.
+class JsonAppender {
+ public:
+  explicit JsonAppender(std::string& line)
+      : serializer_(nlohmann::detail::output_adapter<char>(line), ' ', nlohmann::json::error_handler_t::replace) {}
+  void value(const nlohmann::json& value) { serializer_.dump(value, false, false, 0); }
+  void string(std::string_view text) { value(nlohmann::json(text)); }
 
-void append_json_string(std::string& line, std::string_view text) { append_json(line, nlohmann::json(text)); }
+ private:
+  nlohmann::detail::serializer<nlohmann::json> serializer_;
+};
 
 // The JSON line written straight into `line`: time, level, msg, then the fields in
 // their (sorted) order. A field named time, level or msg takes that slot's value, as
 // it did when the line was an ordered_json object filled in this order.
-void json_line(std::string& line, std::string_view level, std::string_view msg, const nlohmann::json& fields) {
+void json_line(std::string& line, JsonAppender& json, std::string_view level, std::string_view msg,
+               const nlohmann::json& fields) {
   const bool has_fields = fields.is_object();
   auto header = [&](std::string_view key, std::string_view own) {
     line += line.empty() ? "{\"" : ",\"";
@@ -58,9 +67,9 @@ void json_line(std::string& line, std::string_view level, std::string_view msg, 
     line += "\":";
     const auto it = has_fields ? fields.find(std::string(key)) : fields.end();
     if (has_fields && it != fields.end()) {
-      append_json(line, *it);
+      json.value(*it);
     } else {
-      append_json_string(line, own);
+      json.string(own);
     }
   };
   header("time", now_rfc3339());
@@ -70,9 +79,9 @@ void json_line(std::string& line, std::string_view level, std::string_view msg, 
     for (const auto& [key, value] : fields.items()) {
       if (key == "time" || key == "level" || key == "msg") continue;
       line += ',';
-      append_json_string(line, key);
+      json.string(key);
       line += ':';
-      append_json(line, value);
+      json.value(value);
     }
   }
   line += '}';
@@ -84,9 +93,10 @@ void Logger::log(LogLevel level, std::string_view msg, const nlohmann::json& fie
   if (!enabled(level)) return;
   // One buffer per thread, reused: a line costs no allocation once it has grown.
   thread_local std::string line;
+  thread_local JsonAppender json(line);
   line.clear();
   if (format_.load(std::memory_order_relaxed) == LogFormat::json) {
-    json_line(line, to_string(level), msg, fields);
+    json_line(line, json, to_string(level), msg, fields);
   } else {
     line += now_rfc3339();
     line += ' ';
@@ -101,7 +111,7 @@ void Logger::log(LogLevel level, std::string_view msg, const nlohmann::json& fie
         if (value.is_string()) {
           line += value.get_ref<const std::string&>();
         } else {
-          append_json(line, value);
+          json.value(value);
         }
       }
     }
