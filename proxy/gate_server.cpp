@@ -3,6 +3,7 @@
 #include <chrono>
 #include <optional>
 #include <thread>
+#include <utility>
 
 #include "proxy/error_body.hpp"
 #include "proxy/hrana_http.hpp"
@@ -126,6 +127,22 @@ std::string_view path_of(std::string_view target) {
   return query == std::string_view::npos ? target : target.substr(0, query);
 }
 
+// The Hrana routes that need a token: a pipeline or a cursor, in the encoding its
+// path implies. One table for the early token check and for dispatch.
+struct HranaRoute {
+  bool cursor = false;
+  hrana::Encoding encoding = hrana::Encoding::json;
+};
+
+std::optional<HranaRoute> hrana_route(http::verb method, std::string_view path) {
+  if (method != http::verb::post) return std::nullopt;
+  if (path == "/v2/pipeline" || path == "/v3/pipeline") return HranaRoute{false, hrana::Encoding::json};
+  if (path == "/v3-protobuf/pipeline") return HranaRoute{false, hrana::Encoding::protobuf};
+  if (path == "/v3/cursor") return HranaRoute{true, hrana::Encoding::json};
+  if (path == "/v3-protobuf/cursor") return HranaRoute{true, hrana::Encoding::protobuf};
+  return std::nullopt;
+}
+
 nlohmann::json touched_json(const std::vector<TouchedTable>& touched) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& t : touched) out.push_back({{"table", t.table}, {"action", t.action}});
@@ -240,8 +257,10 @@ class Session {
                                                       const std::optional<std::string>& baton,
                                                       const Config& config, hrana::Encoding encoding,
                                                       hrana::RewrittenResponse& response);
-  asio::awaitable<std::optional<Reply>> admit(const Request& request, const Config& config,
+  asio::awaitable<std::optional<Reply>> admit(const http::request_header<>& header, const Config& config,
                                               std::optional<Principal>& principal);
+  // The principal admitted from the request's header before its body was read.
+  std::optional<Principal> take_principal() { return std::exchange(admitted_, std::nullopt); }
   Reply upstream_failure(const UpstreamError& error);
   bool baton_usable(const std::optional<std::string>& baton, const StreamOwner& owner, hrana::StoredSql& stored);
   asio::awaitable<std::optional<Denial>> decide(const Principal& principal,
@@ -257,6 +276,7 @@ class Session {
   std::string outcome_;
   std::optional<Principal> principal_;
   std::vector<TouchedTable> touched_;
+  std::optional<Principal> admitted_;
 };
 
 }  // namespace
@@ -320,6 +340,27 @@ asio::awaitable<void> Session::run() {
     outcome_.clear();
     principal_.reset();
     touched_.clear();
+    admitted_.reset();
+
+    // The token is checked as soon as the header is read: a client without a
+    // valid one cannot make the gate wait for, read and hold a body of up to
+    // limits.max_body_bytes. A refused request whose body has not fully arrived
+    // is answered at once and the connection closed (its body is discarded).
+    std::optional<Reply> refused;
+    if (!ec && hrana_route(parser.get().method(), path_of(parser.get().target()))) {
+      refused = co_await admit(parser.get().base(), *config, admitted_);
+      const auto length = parser.content_length();
+      const bool body_arrived = parser.is_done() || (length && *length <= buffer_.size());
+      if (refused && !body_arrived) {
+        const Request head(parser.get().base());
+        const unsigned status = static_cast<unsigned>(refused->status);
+        refused->close = true;
+        co_await write_reply(head, *refused);
+        co_await linger(config->limits.max_body_bytes);
+        access_log(head, status, started);
+        break;
+      }
+    }
 
     if (!ec) {
       stream_.expires_after(idle);
@@ -349,7 +390,13 @@ asio::awaitable<void> Session::run() {
     }
 
     bool streamed = false;
-    Reply reply = co_await handle(request, *config, streamed);
+    // An if, not ?: — g++ 12 miscompiles co_await inside a conditional expression.
+    Reply reply;
+    if (refused) {
+      reply = std::move(*refused);
+    } else {
+      reply = co_await handle(request, *config, streamed);
+    }
     unsigned status = static_cast<unsigned>(reply.status);
     bool ok = true;
     if (!streamed) {
@@ -432,9 +479,7 @@ Reply Session::upstream_failure(const UpstreamError& error) {
 asio::awaitable<Reply> Session::handle(Request& request, const Config& config, bool& streamed) {
   const std::string_view path = path_of(request.target());
   const bool get = request.method() == http::verb::get;
-  const bool post = request.method() == http::verb::post;
 
-  using hrana::Encoding;
   if (get && (path == "/v2" || path == "/v3")) co_return make_reply(http::status::ok, "", "text/plain");
   // The protobuf probe is upstream's answer: clients switch to protobuf only when
   // the database behind the gate speaks it too, since the gate forwards the
@@ -442,12 +487,10 @@ asio::awaitable<Reply> Session::handle(Request& request, const Config& config, b
   if (get && (path == "/health" || path == "/version" || path == "/v3-protobuf")) {
     co_return co_await forward_plain_get(request, path);
   }
-  if (post && (path == "/v2/pipeline" || path == "/v3/pipeline")) {
-    co_return co_await pipeline(request, config, Encoding::json);
+  if (const auto route = hrana_route(request.method(), path)) {
+    if (route->cursor) co_return co_await cursor(request, config, route->encoding, streamed);
+    co_return co_await pipeline(request, config, route->encoding);
   }
-  if (post && path == "/v3-protobuf/pipeline") co_return co_await pipeline(request, config, Encoding::protobuf);
-  if (post && path == "/v3/cursor") co_return co_await cursor(request, config, Encoding::json, streamed);
-  if (post && path == "/v3-protobuf/cursor") co_return co_await cursor(request, config, Encoding::protobuf, streamed);
 
   outcome_ = "not_found";
   co_return error_reply(http::status::not_found, "NOT_FOUND",
@@ -468,9 +511,9 @@ asio::awaitable<Reply> Session::forward_plain_get(const Request&, std::string_vi
 
 // Authentication and token checks shared by pipeline and cursor. Returns the reply
 // to send instead of proceeding, or nullopt with `principal` set.
-asio::awaitable<std::optional<Reply>> Session::admit(const Request& request, const Config& config,
+asio::awaitable<std::optional<Reply>> Session::admit(const http::request_header<>& header, const Config& config,
                                                      std::optional<Principal>& principal) {
-  BearerToken bearer = bearer_token(request.base());
+  BearerToken bearer = bearer_token(header);
   if (bearer.token && bearer.token->size() > static_cast<std::size_t>(config.limits.max_token_bytes)) {
     outcome_ = "bad_request";
     co_return error_reply(http::status::payload_too_large, "PROTO_ERROR",
@@ -546,8 +589,11 @@ asio::awaitable<std::optional<Denial>> Session::decide(const Principal& principa
 }
 
 asio::awaitable<Reply> Session::pipeline(Request& request, const Config& config, hrana::Encoding encoding) {
-  std::optional<Principal> principal;
-  if (auto refused = co_await admit(request, config, principal)) co_return std::move(*refused);
+  // Admitted from the header in run(); checked here too should a route ever skip that.
+  std::optional<Principal> principal = take_principal();
+  if (!principal) {
+    if (auto refused = co_await admit(request.base(), config, principal)) co_return std::move(*refused);
+  }
   principal_ = principal;
 
   auto decoded = hrana::decode_pipeline(encoding, request.body());
@@ -741,8 +787,11 @@ class CursorRelay final : public UpstreamSink {
 
 asio::awaitable<Reply> Session::cursor(Request& request, const Config& config, hrana::Encoding encoding,
                                        bool& streamed) {
-  std::optional<Principal> principal;
-  if (auto refused = co_await admit(request, config, principal)) co_return std::move(*refused);
+  // Admitted from the header in run(); checked here too should a route ever skip that.
+  std::optional<Principal> principal = take_principal();
+  if (!principal) {
+    if (auto refused = co_await admit(request.base(), config, principal)) co_return std::move(*refused);
+  }
   principal_ = principal;
 
   auto decoded = hrana::decode_cursor(encoding, request.body());

@@ -3,6 +3,7 @@
 // an issuer whose JWKS URL is down from the start (keys unavailable). Nothing that
 // fails authentication reaches upstream.
 import { test, before, after } from "node:test";
+import net from "node:net";
 import assert from "node:assert/strict";
 import { startUpstream } from "../upstream/server.mjs";
 import { startIssuer } from "../issuer/issuer.mjs";
@@ -124,4 +125,62 @@ test("/metrics counts the refused tokens by issuer and reason", async () => {
   assert.ok(count("down", "keys_unavailable") >= 1);
   assert.match(text, /^libsql_gate_jwks_fetches_total\{issuer="clerk",result="ok"\} [1-9]/m);
   assert.match(text, /^libsql_gate_token_cache_lookups_total\{result="miss"\} [1-9]/m);
+});
+
+// Raw HTTP on one connection: writes `chunks` (a function may write more later),
+// collects everything the gate sends until it closes or `until(data)` holds.
+function rawExchange(chunks, until) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(new URL(gate.url).port), "127.0.0.1");
+    let data = "";
+    let closed = false;
+    const done = () => { socket.destroy(); resolve({ data, closed }); };
+    socket.on("data", (d) => { data += d; if (until && until(data)) done(); });
+    socket.on("end", () => { closed = true; done(); });
+    socket.on("error", (e) => (data ? done() : reject(e)));
+    socket.on("connect", () => { for (const chunk of chunks) typeof chunk === "function" ? chunk(socket) : socket.write(chunk); });
+  });
+}
+
+const bodyText = JSON.stringify(body);
+const head = (authorization, length) =>
+  `POST /v3/pipeline HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+  (authorization ? `Authorization: ${authorization}\r\n` : "") + `Content-Length: ${length}\r\n\r\n`;
+const statusOf = (data) => Number(data.match(/^HTTP\/1\.1 (\d+)/)?.[1]);
+const codeOf = (data) => JSON.parse(data.slice(data.indexOf("\r\n\r\n") + 4)).code;
+
+// The body below is announced as 5 MB and never sent: a gate that read the body
+// before the token would wait (here until the test's own timeout fails it).
+for (const [name, authorization, code] of [
+  ["no Authorization header", null, "AUTH_HEADER_NOT_FOUND"],
+  ["a forged token", "Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", "AUTH_JWT_INVALID"],
+]) {
+  test(`${name} is refused from the header alone, before a large body arrives; the connection closes`, { timeout: 20000 }, async () => {
+    upstream.reset();
+    const { data, closed } = await rawExchange([head(authorization, 5_000_000), "{\"baton\":null,"]);
+    assert.equal(statusOf(data), 401, data);
+    assert.equal(codeOf(data), code);
+    assert.match(data, /connection: close/i);
+    assert.ok(closed, "the gate closes a connection whose body it did not read");
+    assert.deepEqual(forwarded(), [], "nothing reached upstream");
+  });
+}
+
+test("a refused request whose body already arrived keeps the connection: the next request is answered", { timeout: 20000 }, async () => {
+  const twoReplies = (data) => (data.match(/HTTP\/1\.1 \d+/g) ?? []).length >= 2;
+  const { data } = await rawExchange([head("Bearer not-a-jwt", Buffer.byteLength(bodyText)) + bodyText + "GET /v2 HTTP/1.1\r\nHost: x\r\n\r\n"], twoReplies);
+  const statuses = (data.match(/HTTP\/1\.1 (\d+)/g) ?? []).map((s) => Number(s.slice(9)));
+  assert.deepEqual(statuses, [401, 200], data);
+});
+
+test("a valid token whose body arrives in pieces is served once the body is complete", { timeout: 20000 }, async () => {
+  upstream.reset();
+  const token = await template();
+  const half = Math.floor(bodyText.length / 2);
+  const { data } = await rawExchange(
+    [head(`Bearer ${token}`, Buffer.byteLength(bodyText)) + bodyText.slice(0, half),
+     (socket) => setTimeout(() => socket.write(bodyText.slice(half)), 200)],
+    (d) => /\r\n\r\n[\s\S]*"results"[\s\S]*\}$/.test(d));
+  assert.equal(statusOf(data), 200, data);
+  assert.equal(forwarded().length, 1);
 });
