@@ -259,8 +259,7 @@ class Session {
                                                       hrana::RewrittenResponse& response);
   asio::awaitable<std::optional<Reply>> admit(const http::request_header<>& header, const Config& config,
                                               std::optional<Principal>& principal);
-  // The principal admitted from the request's header before its body was read.
-  std::optional<Principal> take_principal() { return std::exchange(admitted_, std::nullopt); }
+  Reply malformed(std::string_view what, hrana::Encoding encoding, const hrana::DecodeError& error);
   Reply upstream_failure(const UpstreamError& error);
   bool baton_usable(const std::optional<std::string>& baton, const StreamOwner& owner, hrana::StoredSql& stored);
   asio::awaitable<std::optional<Denial>> decide(const Principal& principal,
@@ -274,9 +273,10 @@ class Session {
   std::size_t worker_;
   // Filled while handling one request, for the access log.
   std::string outcome_;
+  // Set by admit() from the request's header, before its body is read; pipeline()
+  // and cursor() run only for requests admitted so.
   std::optional<Principal> principal_;
   std::vector<TouchedTable> touched_;
-  std::optional<Principal> admitted_;
 };
 
 }  // namespace
@@ -340,7 +340,6 @@ asio::awaitable<void> Session::run() {
     outcome_.clear();
     principal_.reset();
     touched_.clear();
-    admitted_.reset();
 
     // The token is checked as soon as the header is read: a client without a
     // valid one cannot make the gate wait for, read and hold a body of up to
@@ -348,7 +347,7 @@ asio::awaitable<void> Session::run() {
     // is answered at once and the connection closed (its body is discarded).
     std::optional<Reply> refused;
     if (!ec && hrana_route(parser.get().method(), path_of(parser.get().target()))) {
-      refused = co_await admit(parser.get().base(), *config, admitted_);
+      refused = co_await admit(parser.get().base(), *config, principal_);
       const auto length = parser.content_length();
       const bool body_arrived = parser.is_done() || (length && *length <= buffer_.size());
       if (refused && !body_arrived) {
@@ -488,6 +487,11 @@ asio::awaitable<Reply> Session::handle(Request& request, const Config& config, b
     co_return co_await forward_plain_get(request, path);
   }
   if (const auto route = hrana_route(request.method(), path)) {
+    // run() admits every Hrana route from its header; without a principal, refuse.
+    if (!principal_) {
+      outcome_ = "unavailable";
+      co_return error_reply(http::status::service_unavailable, "AUTH_KEYS_UNAVAILABLE", "request not authenticated");
+    }
     if (route->cursor) co_return co_await cursor(request, config, route->encoding, streamed);
     co_return co_await pipeline(request, config, route->encoding);
   }
@@ -537,6 +541,13 @@ asio::awaitable<std::optional<Reply>> Session::admit(const http::request_header<
                  ? "unavailable"
                  : "auth_failed";
   co_return rejection_reply(rejection);
+}
+
+Reply Session::malformed(std::string_view what, hrana::Encoding encoding, const hrana::DecodeError& error) {
+  outcome_ = "bad_request";
+  return error_reply(http::status::bad_request, "PROTO_ERROR",
+                     "malformed Hrana " + std::string(what) +
+                         (encoding == hrana::Encoding::protobuf ? " (protobuf)" : "") + ": " + error.message);
 }
 
 Reply stream_expired() {
@@ -589,22 +600,14 @@ asio::awaitable<std::optional<Denial>> Session::decide(const Principal& principa
 }
 
 asio::awaitable<Reply> Session::pipeline(Request& request, const Config& config, hrana::Encoding encoding) {
-  // Admitted from the header in run(); checked here too should a route ever skip that.
-  std::optional<Principal> principal = take_principal();
-  if (!principal) {
-    if (auto refused = co_await admit(request.base(), config, principal)) co_return std::move(*refused);
-  }
-  principal_ = principal;
+  const Principal& principal = *principal_;
 
   auto decoded = hrana::decode_pipeline(encoding, request.body());
   if (!decoded.request) {
-    outcome_ = "bad_request";
-    co_return error_reply(http::status::bad_request, "PROTO_ERROR",
-                          "malformed Hrana pipeline" + std::string(encoding == hrana::Encoding::protobuf ? " (protobuf)" : "") +
-                              ": " + decoded.error->message);
+    co_return malformed("pipeline", encoding, *decoded.error);
   }
   const hrana::PipelineRequest& pipeline = *decoded.request;
-  const StreamOwner owner{principal->issuer, principal->subject};
+  const StreamOwner owner{principal.issuer, principal.subject};
   StreamRegistry& streams = server_.parts.streams;
 
   hrana::StoredSql stored;
@@ -614,7 +617,7 @@ asio::awaitable<Reply> Session::pipeline(Request& request, const Config& config,
   const std::vector<hrana::RequestStatements> statements = hrana::resolve(pipeline, stored);
   const std::string path(path_of(request.target()));
   hrana::RewrittenResponse rewritten;
-  if (auto denial = co_await decide(*principal, statements, config, verdict)) {
+  if (auto denial = co_await decide(principal, statements, config, verdict)) {
     const std::size_t count = pipeline.requests.size();
     auto storage = hrana::storage_requests_of(encoding, pipeline);
     if (!storage) {
@@ -787,22 +790,14 @@ class CursorRelay final : public UpstreamSink {
 
 asio::awaitable<Reply> Session::cursor(Request& request, const Config& config, hrana::Encoding encoding,
                                        bool& streamed) {
-  // Admitted from the header in run(); checked here too should a route ever skip that.
-  std::optional<Principal> principal = take_principal();
-  if (!principal) {
-    if (auto refused = co_await admit(request.base(), config, principal)) co_return std::move(*refused);
-  }
-  principal_ = principal;
+  const Principal& principal = *principal_;
 
   auto decoded = hrana::decode_cursor(encoding, request.body());
   if (!decoded.request) {
-    outcome_ = "bad_request";
-    co_return error_reply(http::status::bad_request, "PROTO_ERROR",
-                          "malformed Hrana cursor request" + std::string(encoding == hrana::Encoding::protobuf ? " (protobuf)" : "") +
-                              ": " + decoded.error->message);
+    co_return malformed("cursor request", encoding, *decoded.error);
   }
   const hrana::CursorRequest& cursor = *decoded.request;
-  const StreamOwner owner{principal->issuer, principal->subject};
+  const StreamOwner owner{principal.issuer, principal.subject};
   StreamRegistry& streams = server_.parts.streams;
 
   hrana::StoredSql stored;
@@ -810,7 +805,7 @@ asio::awaitable<Reply> Session::cursor(Request& request, const Config& config, h
 
   Verdict verdict;
   const std::vector<hrana::RequestStatements> statements = hrana::resolve(cursor, stored);
-  if (auto denial = co_await decide(*principal, statements, config, verdict)) {
+  if (auto denial = co_await decide(principal, statements, config, verdict)) {
     co_return make_reply(http::status::ok,
                          hrana::cursor_denial_body(encoding, denial->error, cursor.baton, config.public_url),
                          std::string(hrana::cursor_content_type(encoding)));
