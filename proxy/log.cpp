@@ -1,5 +1,6 @@
 #include "proxy/log.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 
@@ -55,6 +56,20 @@ class JsonAppender {
   nlohmann::detail::serializer<nlohmann::json> serializer_;
 };
 
+// A text-format key or value: bare when it is one printable token, else a JSON
+// string. Values carry client text (table names from SQL, SQLite's messages,
+// close reasons): raw, a newline or " key=" in them would forge log lines.
+void append_text_token(std::string& line, JsonAppender& json, std::string_view text) {
+  const bool bare = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return c > ' ' && c < 0x7f && c != '=' && c != '"';
+  });
+  if (bare) {
+    line += text;
+  } else {
+    json.string(text);
+  }
+}
+
 // The JSON line written straight into `line`: time, level, msg, then the fields in
 // their (sorted) order. A field named time, level or msg takes that slot's value, as
 // it did when the line was an ordered_json object filled in this order.
@@ -106,10 +121,10 @@ void Logger::log(LogLevel level, std::string_view msg, const nlohmann::json& fie
     if (fields.is_object()) {
       for (const auto& [key, value] : fields.items()) {
         line += ' ';
-        line += key;
+        append_text_token(line, json, key);
         line += '=';
         if (value.is_string()) {
-          line += value.get_ref<const std::string&>();
+          append_text_token(line, json, value.get_ref<const std::string&>());
         } else {
           json.value(value);
         }

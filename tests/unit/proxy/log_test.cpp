@@ -86,6 +86,22 @@ TEST_CASE("log: text format is key=value") {
   CHECK(lines[0].substr(24) == " debug access path=/v2/pipeline status=200");
 }
 
+TEST_CASE("log: text format quotes keys and values that are not one printable token") {
+  std::FILE* file = std::tmpfile();
+  REQUIRE(file != nullptr);
+  Logger logger(file);
+  LoggingConfig config;
+  config.format = LogFormat::text;
+  logger.configure(config);
+  // A table name from a client's SQL that tries to forge a second line.
+  logger.warn("audit: would deny", {{"reason", "on table \"a\nlevel=error msg=forged\""}, {"bad key", "x=y"}, {"empty", ""}});
+  const auto lines = lines_of(file);
+  std::fclose(file);
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].substr(24) ==
+        " warn audit: would deny \"bad key\"=\"x=y\" empty=\"\" reason=\"on table \\\"a\\nlevel=error msg=forged\\\"\"");
+}
+
 TEST_CASE("log: lines from many threads are whole and none is lost") {
   std::FILE* file = std::tmpfile();
   REQUIRE(file != nullptr);
