@@ -143,12 +143,6 @@ std::optional<HranaRoute> hrana_route(http::verb method, std::string_view path) 
   return std::nullopt;
 }
 
-nlohmann::json touched_json(const std::vector<TouchedTable>& touched) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& t : touched) out.push_back({{"table", t.table}, {"action", t.action}});
-  return out;
-}
-
 }  // namespace
 
 struct GateServer::Impl {
@@ -533,7 +527,7 @@ asio::awaitable<std::optional<Reply>> Session::admit(const http::request_header<
       principal = std::move(auth.principal);
       co_return std::nullopt;
     }
-    rejection = auth.rejection.value_or(AuthRejection{AuthFailure::token_invalid, "token rejected", "unknown", "unknown"});
+    rejection = rejection_of(auth);
   }
   server_.parts.metrics.count_auth_failure(rejection.issuer_name.empty() ? "unknown" : rejection.issuer_name,
                                            rejection.check.empty() ? "unknown" : rejection.check);

@@ -1,5 +1,7 @@
 #include "proxy/hrana_json.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "proxy/hrana_denial.hpp"
@@ -131,7 +133,12 @@ void resolve_refs(const std::vector<SqlRef>& refs, const StoredSql& stored, Requ
 }  // namespace
 
 std::vector<RequestStatements> resolve(const PipelineRequest& pipeline, const StoredSql& stored) {
-  StoredSql texts = stored;
+  // The stream's texts are copied only when this pipeline changes them.
+  const bool stores = std::any_of(pipeline.requests.begin(), pipeline.requests.end(), [](const StreamRequest& r) {
+    return r.kind == RequestKind::store_sql || r.kind == RequestKind::close_sql;
+  });
+  std::optional<StoredSql> changed;
+  if (stores) changed = stored;
   std::vector<RequestStatements> out;
   out.reserve(pipeline.requests.size());
   for (std::size_t i = 0; i < pipeline.requests.size(); ++i) {
@@ -140,12 +147,19 @@ std::vector<RequestStatements> resolve(const PipelineRequest& pipeline, const St
     statements.index = i;
     statements.kind = request.kind;
     switch (request.kind) {
-      case RequestKind::store_sql: texts[*request.sql_id] = request.stored_sql; break;
-      case RequestKind::close_sql: texts.erase(*request.sql_id); break;
-      default: resolve_refs(request.statements, texts, statements); break;
+      case RequestKind::store_sql: (*changed)[*request.sql_id] = request.stored_sql; break;
+      case RequestKind::close_sql: changed->erase(*request.sql_id); break;
+      default: resolve_refs(request.statements, changed ? *changed : stored, statements); break;
     }
     out.push_back(std::move(statements));
   }
+  return out;
+}
+
+RequestStatements resolve(RequestKind kind, const std::vector<SqlRef>& statements, const StoredSql& stored) {
+  RequestStatements out;
+  out.kind = kind;
+  resolve_refs(statements, stored, out);
   return out;
 }
 

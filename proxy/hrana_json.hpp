@@ -82,6 +82,8 @@ struct RequestStatements {
 // Requests that run no SQL (close, store_sql, close_sql, get_autocommit) are listed
 // with no sqls so indices line up with the pipeline.
 std::vector<RequestStatements> resolve(const PipelineRequest& pipeline, const StoredSql& stored);
+// One request that runs `statements` (index 0), against `stored` as it is.
+RequestStatements resolve(RequestKind kind, const std::vector<SqlRef>& statements, const StoredSql& stored);
 // A cursor batch: one entry per step.
 std::vector<RequestStatements> resolve(const CursorRequest& cursor, const StoredSql& stored);
 

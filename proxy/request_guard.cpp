@@ -30,6 +30,16 @@ class FailClosedGuard final : public RequestGuard {
 
 }  // namespace
 
+AuthRejection rejection_of(const Authentication& auth) {
+  return auth.rejection.value_or(AuthRejection{AuthFailure::token_invalid, "token rejected", "unknown", "unknown"});
+}
+
+nlohmann::json touched_json(const std::vector<TouchedTable>& touched) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& t : touched) out.push_back({{"table", t.table}, {"action", t.action}});
+  return out;
+}
+
 std::string_view error_code(AuthFailure failure) {
   switch (failure) {
     case AuthFailure::header_missing: return "AUTH_HEADER_NOT_FOUND";

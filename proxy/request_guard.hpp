@@ -63,11 +63,18 @@ struct Authentication {
   std::optional<AuthRejection> rejection;  // set iff principal is empty
 };
 
+// Why `auth` (without a principal) was refused; a generic "token rejected" should
+// a guard ever leave the reason out (fail closed, never an empty rejection).
+AuthRejection rejection_of(const Authentication& auth);
+
 // One (table, action) pair a statement touches, for the access log and metrics.
 struct TouchedTable {
   std::string table;  // "all" for the whole database
   std::string action;
 };
+
+// The access log's "tables" field: [{"table", "action"}, ...].
+nlohmann::json touched_json(const std::vector<TouchedTable>& touched);
 
 // A refused request of a pipeline (or step of a cursor batch).
 struct Denial {

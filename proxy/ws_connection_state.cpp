@@ -57,18 +57,31 @@ std::optional<std::string> WsConnectionState::violation(std::int32_t request_id,
 std::vector<hrana::RequestStatements> WsConnectionState::statements(const hrana::ws::Request& request) const {
   const auto kind = kind_of(request.type);
   if (!kind) return {};
-  hrana::PipelineRequest pipeline;
-  pipeline.requests.push_back(hrana::StreamRequest{*kind, request.statements, std::nullopt, {}});
-  return hrana::resolve(pipeline, stored_);
+  return {hrana::resolve(*kind, request.statements, stored_)};
 }
 
 bool WsConnectionState::storage_full(const hrana::ws::Request& request) const {
   return request.type == RequestType::store_sql && stored_.size() >= kMaxStoredSql;
 }
 
-void WsConnectionState::sent(const hrana::ws::Request& request) {
-  if (request.type == RequestType::store_sql) stored_[*request.sql_id] = request.stored_sql;
-  if (request.type == RequestType::close_sql) stored_.erase(*request.sql_id);
+std::optional<WsConnectionState::StoreTicket> WsConnectionState::sent(const hrana::ws::Request& request) {
+  if (request.type == RequestType::store_sql) {
+    stored_[*request.sql_id] = request.stored_sql;
+    store_generation_[*request.sql_id] = ++generations_;
+    return StoreTicket{*request.sql_id, generations_};
+  }
+  if (request.type == RequestType::close_sql) {
+    stored_.erase(*request.sql_id);
+    store_generation_.erase(*request.sql_id);
+  }
+  return std::nullopt;
+}
+
+void WsConnectionState::store_failed(const StoreTicket& ticket) {
+  const auto it = store_generation_.find(ticket.sql_id);
+  if (it == store_generation_.end() || it->second != ticket.generation) return;
+  store_generation_.erase(it);
+  stored_.erase(ticket.sql_id);
 }
 
 std::optional<WsConnectionState::Pending> WsConnectionState::answered(std::int32_t request_id) {

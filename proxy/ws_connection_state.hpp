@@ -58,11 +58,19 @@ class WsConnectionState {
 
   // A store_sql beyond kMaxStoredSql.
   bool storage_full(const hrana::ws::Request& request) const;
+  // One store_sql of an id: a close_sql and a new store_sql of the same id may
+  // follow before upstream answers the first.
+  struct StoreTicket {
+    std::int32_t sql_id = 0;
+    std::uint64_t generation = 0;
+  };
   // `request` goes upstream: store_sql / close_sql change the stored texts now,
   // in the order the client sent them (upstream applies them in that order too).
-  void sent(const hrana::ws::Request& request);
-  // Upstream refused a store_sql: the text is not stored there either.
-  void store_failed(std::int32_t sql_id) { stored_.erase(sql_id); }
+  // A store_sql returns its ticket.
+  std::optional<StoreTicket> sent(const hrana::ws::Request& request);
+  // Upstream refused that store_sql: its text is not stored there either. A later
+  // store of the same id (after a close_sql) is left alone.
+  void store_failed(const StoreTicket& ticket);
 
   // Cursors whose open_cursor the gate refused: upstream never saw them, so the
   // gate answers their fetch_cursor (error) and close_cursor (ok) itself.
@@ -78,7 +86,7 @@ class WsConnectionState {
     bool changes_schema = false;           // DDL allowed: refresh the schema after response_ok
     std::string outcome = "allowed";       // for the access log: "allowed" or "audit_denied"
     std::vector<TouchedTable> touched;     // for the access log
-    std::optional<std::int32_t> sql_id;    // store_sql
+    std::optional<StoreTicket> store;      // store_sql
   };
   bool outstanding(std::int32_t request_id) const { return pending_.count(request_id) != 0; }
   void forwarded(std::int32_t request_id, Pending pending) { pending_.emplace(request_id, std::move(pending)); }
@@ -94,6 +102,8 @@ class WsConnectionState {
   std::optional<Principal> principal_;
   std::string token_;
   hrana::StoredSql stored_;
+  std::map<std::int32_t, std::uint64_t> store_generation_;  // of each stored id
+  std::uint64_t generations_ = 0;
   std::set<std::int32_t> refused_cursors_;
   std::map<std::int32_t, Pending> pending_;
 };

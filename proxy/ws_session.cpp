@@ -79,12 +79,6 @@ websocket::close_reason close_reason(websocket::close_code code, std::string_vie
   return out;
 }
 
-nlohmann::json touched_json(const std::vector<TouchedTable>& touched) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& t : touched) out.push_back({{"table", t.table}, {"action", t.action}});
-  return out;
-}
-
 class WsSession final : public WsDrainable {
  public:
   WsSession(const WsSessionContext& context, std::shared_ptr<const Config> config,
@@ -126,6 +120,13 @@ class WsSession final : public WsDrainable {
   void answer_error(std::int32_t request_id, const hrana::Error& error) {
     send(ws::encode_response_error(encoding_, request_id, error));
   }
+  // A request answered with `error` and not forwarded. A refused open_cursor's id
+  // stays the gate's to answer for (upstream never saw it; sqld would close the
+  // connection on a close_cursor for a cursor it does not know).
+  void refuse(std::int32_t request_id, const ws::Request& request, const hrana::Error& error) {
+    if (request.type == RequestType::open_cursor) state_.cursor_refused(*request.cursor_id);
+    answer_error(request_id, error);
+  }
   // Ends the connection: the client is closed with `code` once the queued
   // messages are written, upstream with `upstream_code`.
   void finish(websocket::close_code code, std::string_view reason,
@@ -157,7 +158,6 @@ class WsSession final : public WsDrainable {
   bool upstream_done_ = false;
   bool writer_done_ = false;
   bool watchdog_done_ = false;
-  bool reader_done_ = false;
 };
 
 void WsSession::helper_done(bool& done, const std::exception_ptr& failure) {
@@ -223,10 +223,10 @@ asio::awaitable<void> WsSession::run() {
   } catch (...) {
     failure = std::current_exception();
   }
-  if (failure) helper_done(reader_done_, failure);
+  bool reader_done = false;
+  if (failure) helper_done(reader_done, failure);
   co_await upstream_.close(upstream_close_);
   while (!upstream_done_ || !writer_done_ || !watchdog_done_) co_await done_.wait();
-  context_.ws.remove(this);
 }
 
 asio::awaitable<void> WsSession::read_client() {
@@ -294,8 +294,7 @@ asio::awaitable<bool> WsSession::on_hello(const ws::ClientMessage& message) {
   const std::shared_ptr<RequestGuard> guard = context_.guard();
   const Authentication auth = co_await guard->authenticate(*message.jwt);
   if (!auth.principal) {
-    const AuthRejection rejection =
-        auth.rejection.value_or(AuthRejection{AuthFailure::token_invalid, "token rejected", "unknown", "unknown"});
+    const AuthRejection rejection = rejection_of(auth);
     auth_failed(rejection);
     const bool unavailable =
         rejection.reason == AuthFailure::keys_unavailable || rejection.reason == AuthFailure::not_configured;
@@ -364,11 +363,10 @@ asio::awaitable<bool> WsSession::on_request(const ws::ClientMessage& message, st
   const std::shared_ptr<RequestGuard> guard = context_.guard();
   const Authentication auth = co_await guard->authenticate(state_.token());
   if (!auth.principal) {
-    const AuthRejection rejection =
-        auth.rejection.value_or(AuthRejection{AuthFailure::token_invalid, "token rejected", "unknown", "unknown"});
+    const AuthRejection rejection = rejection_of(auth);
     auth_failed(rejection);
-    answer_error(id, {rejection.message + "; send a new hello with a fresh token",
-                      std::string(error_code(rejection.reason))});
+    refuse(id, request, {rejection.message + "; send a new hello with a fresh token",
+                         std::string(error_code(rejection.reason))});
     access_log(type, "auth_failed", started);
     co_return true;
   }
@@ -407,15 +405,13 @@ asio::awaitable<bool> WsSession::on_request(const ws::ClientMessage& message, st
     pending.touched = verdict.touched;
     pending.changes_schema = verdict.changes_schema;
     if (denial) {
-      if (request.type == RequestType::open_cursor) state_.cursor_refused(*request.cursor_id);
-      answer_error(id, denial->error);
+      refuse(id, request, denial->error);
       access_log(type, pending.outcome, started, pending.touched);
       co_return true;
     }
   }
 
-  state_.sent(request);
-  if (request.type == RequestType::store_sql) pending.sql_id = request.sql_id;
+  pending.store = state_.sent(request);
   pending.sent = Clock::now();
   state_.forwarded(id, std::move(pending));
   // The client's own bytes go upstream: what was authorized is what runs.
@@ -480,7 +476,7 @@ asio::awaitable<void> WsSession::read_upstream() {
     }
     context_.metrics.observe_upstream_duration(std::chrono::duration<double>(Clock::now() - pending->sent).count());
     if (ok && pending->changes_schema) context_.guard()->schema_changed();
-    if (!ok && pending->sql_id) state_.store_failed(*pending->sql_id);
+    if (!ok && pending->store) state_.store_failed(*pending->store);
     access_log(ws::to_string(pending->type), pending->outcome, pending->received, pending->touched);
     send(std::move(payload));
   }

@@ -360,9 +360,17 @@ test("the token expires mid-connection: requests get AUTH_JWT_EXPIRED until a ne
   const expired = await call(conn, 3, execute(1, "SELECT 2"));
   assert.equal(expired.type, "response_error");
   assert.equal(expired.error.code, "AUTH_JWT_EXPIRED");
+  // An open_cursor refused for the expired token: upstream never sees the cursor,
+  // so after a new hello its close_cursor is the gate's to answer (sqld would
+  // close the whole connection on a close_cursor for a cursor it does not know).
+  const cursor = await call(conn, 5, { type: "open_cursor", stream_id: 1, cursor_id: 9, batch: { steps: [{ stmt: { sql: "SELECT 1" } }] } });
+  assert.equal(cursor.error.code, "AUTH_JWT_EXPIRED");
   assert.deepEqual(wsRequestsReceived(), []);
   conn.send(hello(tokens.alice));
   assert.deepEqual(await conn.next(), { type: "hello_ok" });
+  assert.deepEqual(await call(conn, 6, { type: "close_cursor", cursor_id: 9 }),
+                   { type: "response_ok", request_id: 6, response: { type: "close_cursor" } });
+  assert.deepEqual(wsRequestsReceived(), []);
   assert.deepEqual(rowsOf(await call(conn, 4, execute(1, "SELECT 3"))), [["3"]]);
   conn.close();
 });

@@ -159,10 +159,24 @@ TEST_CASE("ws connection: stored SQL is per connection, applied in the order sen
   CHECK(state.statements(execute_id(1))[0].unresolved);
 
   // A store upstream refused is forgotten.
-  state.sent(store(3, "SELECT 3"));
-  state.store_failed(3);
+  const auto ticket = state.sent(store(3, "SELECT 3"));
+  REQUIRE(ticket);
+  state.store_failed(*ticket);
   CHECK(state.statements(execute_id(3))[0].unresolved);
   CHECK(state.stored_count() == 0);
+
+  // A late refusal of an earlier store does not erase a newer store of the same
+  // id (store, close, store again, then the first store's error arrives).
+  const auto first = state.sent(store(4, "SELECT 4"));
+  state.sent(close_sql(4));
+  const auto second = state.sent(store(4, "DELETE FROM t"));
+  REQUIRE(first);
+  REQUIRE(second);
+  state.store_failed(*first);
+  CHECK(state.statements(execute_id(4))[0].sqls == std::vector<std::string>{"DELETE FROM t"});
+  CHECK(state.violation(5, store(4, "SELECT 1")));
+  state.store_failed(*second);
+  CHECK(state.statements(execute_id(4))[0].unresolved);
 }
 
 TEST_CASE("ws connection: statements per request type") {
