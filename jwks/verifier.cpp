@@ -56,7 +56,9 @@ VerifyStatus decode_payload(DecodedToken& token) {
 
 // Size, exactly three segments, the header decoded; the payload only when asked:
 // verify(token) decodes it after the signature, so that nothing of an unsigned
-// payload is even parsed before the signature holds.
+// payload is even parsed before the signature holds. decode_token() (the
+// Authenticator's path) parses it first to read the unverified `iss` that picks
+// the issuer; nothing else of it is used until the signature holds.
 DecodedToken split_and_decode(std::string_view token, std::size_t max_token_bytes, bool need_payload) {
   DecodedToken out;
   if (token.size() > max_token_bytes) {
