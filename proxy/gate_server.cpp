@@ -5,6 +5,7 @@
 #include <thread>
 #include <utility>
 
+#include "proxy/deadline_timer.hpp"
 #include "proxy/error_body.hpp"
 #include "proxy/hrana_http.hpp"
 #include "proxy/log.hpp"
@@ -230,7 +231,10 @@ namespace {
 class Session {
  public:
   Session(GateServer::Impl& server, tcp::socket socket, std::size_t worker)
-      : server_(server), stream_(std::move(socket)), worker_(worker) {}
+      : server_(server),
+        stream_(std::move(socket)),
+        deadlines_(stream_.get_executor(), [this](Deadline) { stream_.close(); }),
+        worker_(worker) {}
 
   asio::awaitable<void> run();
 
@@ -263,6 +267,9 @@ class Session {
 
   GateServer::Impl& server_;
   beast::tcp_stream stream_;
+  // Every wait on the client (next request, header, body, reply) is bounded here,
+  // never by the stream's own timers (connection_deadlines.hpp says why).
+  DeadlineTimer deadlines_;
   beast::flat_buffer buffer_;
   std::size_t worker_;
   // Filled while handling one request, for the access log.
@@ -298,7 +305,7 @@ asio::awaitable<void> Session::run() {
     // Wait for the next request with the idle timeout, then give its headers a
     // bounded time: the deadline is absolute, not per byte.
     if (buffer_.size() == 0) {
-      stream_.expires_after(idle);
+      DeadlineTimer::Wait waiting(deadlines_, Deadline::idle, idle);
       const std::size_t n =
           co_await stream_.async_read_some(buffer_.prepare(8192), asio::redirect_error(use_awaitable, ec));
       if (ec) break;
@@ -308,8 +315,10 @@ asio::awaitable<void> Session::run() {
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(config->limits.max_token_bytes) + kHeaderAllowance);
     parser.body_limit(static_cast<std::uint64_t>(config->limits.max_body_bytes));
-    stream_.expires_after(std::min<std::chrono::milliseconds>(idle, kMaxHeaderReadTime));
-    co_await http::async_read_header(stream_, buffer_, parser, asio::redirect_error(use_awaitable, ec));
+    {
+      DeadlineTimer::Wait reading(deadlines_, Deadline::read, std::min<std::chrono::milliseconds>(idle, kMaxHeaderReadTime));
+      co_await http::async_read_header(stream_, buffer_, parser, asio::redirect_error(use_awaitable, ec));
+    }
     if (ec == http::error::header_limit) {
       Request partial;
       partial.version(11);
@@ -356,7 +365,7 @@ asio::awaitable<void> Session::run() {
     }
 
     if (!ec) {
-      stream_.expires_after(idle);
+      DeadlineTimer::Wait reading(deadlines_, Deadline::read, idle);
       co_await http::async_read(stream_, buffer_, parser, asio::redirect_error(use_awaitable, ec));
     }
     Request request = parser.release();
@@ -415,7 +424,8 @@ asio::awaitable<bool> Session::write_reply(const Request& request, Reply& reply)
   response.keep_alive(!reply.close && request.keep_alive() && !server_.draining.load());
   response.prepare_payload();
   boost::system::error_code ec;
-  stream_.expires_after(std::chrono::milliseconds(server_.snapshot()->limits.idle_timeout_ms));
+  DeadlineTimer::Wait writing(deadlines_, Deadline::write,
+                              std::chrono::milliseconds(server_.snapshot()->limits.idle_timeout_ms));
   co_await http::async_write(stream_, response, asio::redirect_error(use_awaitable, ec));
   co_return !ec && !reply.close;
 }
@@ -426,7 +436,7 @@ asio::awaitable<bool> Session::write_reply(const Request& request, Reply& reply)
 asio::awaitable<void> Session::linger(std::int64_t max_bytes) {
   boost::system::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream_.expires_after(std::chrono::seconds(2));
+  DeadlineTimer::Wait draining(deadlines_, Deadline::read, std::chrono::seconds(2));
   std::int64_t discarded = 0;
   char sink[16384];
   while (!ec && discarded <= max_bytes) {
@@ -684,9 +694,10 @@ asio::awaitable<std::optional<Reply>> Session::send_pipeline(const std::string& 
 // protobuf) on the way; rows are never buffered as a whole.
 class CursorRelay final : public UpstreamSink {
  public:
-  CursorRelay(beast::tcp_stream& client, unsigned version, bool keep_alive, std::chrono::milliseconds timeout,
-              std::optional<std::string> base_url, hrana::Encoding encoding)
+  CursorRelay(beast::tcp_stream& client, DeadlineTimer& deadlines, unsigned version, bool keep_alive,
+              std::chrono::milliseconds timeout, std::optional<std::string> base_url, hrana::Encoding encoding)
       : client_(client),
+        deadlines_(deadlines),
         version_(version),
         keep_alive_(keep_alive),
         timeout_(timeout),
@@ -729,7 +740,7 @@ class CursorRelay final : public UpstreamSink {
   asio::awaitable<bool> finish() {
     if (!head_line_done_) co_return false;
     boost::system::error_code ec;
-    client_.expires_after(timeout_);
+    DeadlineTimer::Wait writing(deadlines_, Deadline::write, timeout_);
     co_await asio::async_write(client_, http::make_chunk_last(), asio::redirect_error(use_awaitable, ec));
     co_return !ec;
   }
@@ -751,7 +762,7 @@ class CursorRelay final : public UpstreamSink {
     response.keep_alive(keep_alive_);
     http::response_serializer<http::empty_body> serializer{response};
     boost::system::error_code ec;
-    client_.expires_after(timeout_);
+    DeadlineTimer::Wait writing(deadlines_, Deadline::write, timeout_);
     co_await http::async_write_header(client_, serializer, asio::redirect_error(use_awaitable, ec));
     header_written_ = !ec;
     co_return !ec;
@@ -760,13 +771,14 @@ class CursorRelay final : public UpstreamSink {
   asio::awaitable<bool> write_chunk(std::string_view bytes) {
     if (bytes.empty()) co_return true;
     boost::system::error_code ec;
-    client_.expires_after(timeout_);
+    DeadlineTimer::Wait writing(deadlines_, Deadline::write, timeout_);
     co_await asio::async_write(client_, http::make_chunk(asio::buffer(bytes.data(), bytes.size())),
                                asio::redirect_error(use_awaitable, ec));
     co_return !ec;
   }
 
   beast::tcp_stream& client_;
+  DeadlineTimer& deadlines_;  // the client connection's
   unsigned version_;
   bool keep_alive_;
   std::chrono::milliseconds timeout_;
@@ -805,7 +817,7 @@ asio::awaitable<Reply> Session::cursor(Request& request, const Config& config, h
                          std::string(hrana::cursor_content_type(encoding)));
   }
 
-  CursorRelay relay(stream_, request.version(), request.keep_alive() && !server_.draining.load(),
+  CursorRelay relay(stream_, deadlines_, request.version(), request.keep_alive() && !server_.draining.load(),
                     std::chrono::milliseconds(config.limits.idle_timeout_ms), config.public_url, encoding);
   const auto started = Clock::now();
   UpstreamRequest forward{true, std::string(path_of(request.target())), std::move(request.body()),

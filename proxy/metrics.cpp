@@ -62,6 +62,10 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                           .Name("libsql_gate_upstream_errors_total")
                           .Help("Upstream failures by kind")
                           .Register(r);
+  upstream_websocket_closes_ = &prometheus::BuildCounter()
+                                    .Name("libsql_gate_upstream_websocket_closes_total")
+                                    .Help("Upstream WebSocket connections closed, by why their session ended")
+                                    .Register(r);
   open_connections_ = &prometheus::BuildGauge()
                            .Name("libsql_gate_open_connections")
                            .Help("Open client connections by protocol")
@@ -78,6 +82,9 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
     request_duration_->Add({{"protocol", protocol}}, latency_buckets());
   }
   for (const char* kind : {"timeout", "unavailable"}) upstream_errors_->Add({{"kind", kind}});
+  for (const WsCloseReason reason : kWsCloseReasons) {
+    upstream_websocket_closes_->Add({{"reason", std::string(to_string(reason))}});
+  }
   // Header problems are found before any issuer is known.
   for (const char* reason : {"header_missing", "header_malformed"}) {
     auth_failures_->Add({{"issuer", "unknown"}, {"reason", reason}});
@@ -125,6 +132,10 @@ void Metrics::observe_upstream_duration(double seconds) { upstream_duration_all_
 
 void Metrics::count_upstream_error(std::string_view kind) {
   upstream_errors_->Add({{"kind", label(kind)}}).Increment();
+}
+
+void Metrics::count_upstream_websocket_close(WsCloseReason reason) {
+  upstream_websocket_closes_->Add({{"reason", std::string(to_string(reason))}}).Increment();
 }
 
 void Metrics::add_open_connections(std::string_view protocol, double delta) {

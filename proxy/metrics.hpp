@@ -14,6 +14,8 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "proxy/ws_close_reason.hpp"
+
 namespace gate::proxy {
 
 class Metrics {
@@ -40,6 +42,8 @@ class Metrics {
   // kind: "timeout" | "unavailable" | "protocol" | "status".
   void count_upstream_error(std::string_view kind);
   void add_open_connections(std::string_view protocol, double delta);
+  // One client WebSocket session (and its upstream WebSocket) ended.
+  void count_upstream_websocket_close(WsCloseReason reason);
 
   // Families the jwks/ and policy/ wiring reports into (registered here so the
   // exposition always names them, even before the first event).
@@ -58,6 +62,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* denials_;
   prometheus::Family<prometheus::Counter>* jwks_fetches_;
   prometheus::Family<prometheus::Gauge>* jwks_keys_;
+  prometheus::Family<prometheus::Counter>* upstream_websocket_closes_;
   prometheus::Family<prometheus::Gauge>* jwks_last_success_;
   prometheus::Family<prometheus::Counter>* token_cache_lookups_;
   prometheus::Family<prometheus::Counter>* sql_cache_lookups_;

@@ -8,6 +8,8 @@
 #include <limits>
 #include <vector>
 
+#include "proxy/deadline_timer.hpp"
+
 namespace gate::proxy {
 
 namespace {
@@ -34,11 +36,26 @@ std::string_view to_string(UpstreamFailure failure) {
 namespace {
 
 struct Connection {
+  explicit Connection(const asio::any_io_executor& executor)
+      : deadlines(executor, [this](Deadline) { lowest().close(); }) {}
+
   std::optional<beast::tcp_stream> plain;
   std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
   beast::flat_buffer buffer;
+  // Each connect, write and read is bounded by upstream.timeout_ms through the
+  // connection's one deadline owner (connection_deadlines.hpp), never through the
+  // stream's own timers.
+  DeadlineTimer deadlines;
+  bool reused = false;  // it served a request before
 
   beast::tcp_stream& lowest() { return plain ? *plain : beast::get_lowest_layer(*tls); }
+
+  UpstreamError failure(const boost::system::error_code& ec, std::string_view during) const {
+    if (deadlines.expired()) {
+      return {UpstreamFailure::timeout, std::string(during) + ": no answer within upstream.timeout_ms"};
+    }
+    return upstream_error(ec, during);
+  }
 
   // A pooled connection the upstream closed (or that holds unexpected bytes) is
   // useless; finding out costs one non-blocking peek and sends nothing.
@@ -50,6 +67,13 @@ struct Connection {
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
   }
 };
+
+// The peer closed the connection (FIN or RST) — not a timeout, not a TLS or
+// protocol failure.
+bool closed_before_answer(const boost::system::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe || ec == asio::ssl::error::stream_truncated;
+}
 
 }  // namespace
 
@@ -89,17 +113,17 @@ struct UpstreamPool::Impl {
       error = {UpstreamFailure::unavailable, "resolve " + endpoint.host + ": " + ec.message()};
       co_return nullptr;
     }
-    auto connection = std::make_unique<Connection>();
+    auto connection = std::make_unique<Connection>(executor);
     if (endpoint.tls) {
       connection->tls.emplace(executor, *tls_context);
     } else {
       connection->plain.emplace(executor);
     }
     auto& lowest = connection->lowest();
-    lowest.expires_after(limit);
+    DeadlineTimer::Wait opening(connection->deadlines, Deadline::connect, limit);
     co_await lowest.async_connect(endpoints, asio::redirect_error(use_awaitable, ec));
     if (ec) {
-      error = upstream_error(ec, "connect");
+      error = connection->failure(ec, "connect");
       co_return nullptr;
     }
     lowest.socket().set_option(tcp::no_delay(true), ec);
@@ -112,7 +136,7 @@ struct UpstreamPool::Impl {
       tls.set_verify_callback(asio::ssl::host_name_verification(endpoint.host));
       co_await tls.async_handshake(asio::ssl::stream_base::client, asio::redirect_error(use_awaitable, ec));
       if (ec) {
-        error = upstream_error(ec, "TLS handshake");
+        error = connection->failure(ec, "TLS handshake");
         co_return nullptr;
       }
     }
@@ -169,12 +193,13 @@ struct UpstreamPool::Impl {
     }
   }
 
+  // One request and its response. `retry` is set when the connection was found
+  // closed before upstream took the request (see stream()).
   template <class Stream>
   asio::awaitable<UpstreamOutcome> exchange(Stream& stream, Connection& connection, UpstreamRequest& request,
-                                            UpstreamSink& sink, bool& reusable) {
+                                            UpstreamSink& sink, bool& reusable, bool& retry) {
     UpstreamOutcome outcome;
     boost::system::error_code ec;
-    auto& lowest = connection.lowest();
     const std::chrono::milliseconds limit = request.timeout.value_or(timeout);
 
     http::request<http::string_body> message{request.post ? http::verb::post : http::verb::get, request.target,
@@ -189,10 +214,15 @@ struct UpstreamPool::Impl {
     message.keep_alive(true);
     message.prepare_payload();
 
-    lowest.expires_after(limit);
-    co_await http::async_write(stream, message, asio::redirect_error(use_awaitable, ec));
+    {
+      DeadlineTimer::Wait writing(connection.deadlines, Deadline::write, limit);
+      co_await http::async_write(stream, message, asio::redirect_error(use_awaitable, ec));
+    }
+    // Kept for a retry on another connection.
+    request.body = std::move(message.body());
     if (ec) {
-      outcome.error = upstream_error(ec, "write request");
+      retry = connection.reused && closed_before_answer(ec);
+      outcome.error = connection.failure(ec, "write request");
       co_return outcome;
     }
 
@@ -201,10 +231,13 @@ struct UpstreamPool::Impl {
     // Boost 1.74 compares the optional limit so that none refuses every
     // Content-Length body.)
     parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-    lowest.expires_after(limit);
-    co_await http::async_read_header(stream, connection.buffer, parser, asio::redirect_error(use_awaitable, ec));
+    {
+      DeadlineTimer::Wait answer(connection.deadlines, Deadline::exchange, limit);
+      co_await http::async_read_header(stream, connection.buffer, parser, asio::redirect_error(use_awaitable, ec));
+    }
     if (ec) {
-      outcome.error = upstream_error(ec, "read response header");
+      retry = connection.reused && !parser.got_some() && closed_before_answer(ec);
+      outcome.error = connection.failure(ec, "read response header");
       co_return outcome;
     }
     const auto& head = parser.get();
@@ -217,11 +250,13 @@ struct UpstreamPool::Impl {
     while (!parser.is_done()) {
       parser.get().body().data = chunk;
       parser.get().body().size = sizeof chunk;
-      lowest.expires_after(limit);
-      co_await http::async_read(stream, connection.buffer, parser, asio::redirect_error(use_awaitable, ec));
+      {
+        DeadlineTimer::Wait reading(connection.deadlines, Deadline::exchange, limit);
+        co_await http::async_read(stream, connection.buffer, parser, asio::redirect_error(use_awaitable, ec));
+      }
       if (ec == http::error::need_buffer) ec = {};
       if (ec) {
-        outcome.error = upstream_error(ec, "read response body");
+        outcome.error = connection.failure(ec, "read response body");
         co_return outcome;
       }
       const std::size_t n = sizeof chunk - parser.get().body().size;
@@ -244,19 +279,30 @@ UpstreamPool::~UpstreamPool() = default;
 
 std::size_t UpstreamPool::open_connections() const { return impl_->open; }
 
+// A pooled connection that upstream closed while it sat idle (its keep-alive
+// expired) is found by a peek before use (Connection::still_open). The close can
+// also cross the request on the wire: then upstream never took the request —
+// a server closes a keep-alive connection only between requests, and a request
+// it took gets an answer — so it is sent again on another connection. Only a
+// reused connection is retried, and only when no byte of an answer came back;
+// a fresh connection that fails is a real failure.
 asio::awaitable<UpstreamOutcome> UpstreamPool::stream(UpstreamRequest& request, UpstreamSink& sink) {
-  UpstreamError error;
-  auto connection = co_await impl_->acquire(request.timeout.value_or(impl_->timeout), error);
-  if (!connection) co_return UpstreamOutcome{error, false};
-  bool reusable = false;
-  UpstreamOutcome outcome;
-  if (connection->tls) {
-    outcome = co_await impl_->exchange(*connection->tls, *connection, request, sink, reusable);
-  } else {
-    outcome = co_await impl_->exchange(*connection->plain, *connection, request, sink, reusable);
+  for (;;) {
+    UpstreamError error;
+    auto connection = co_await impl_->acquire(request.timeout.value_or(impl_->timeout), error);
+    if (!connection) co_return UpstreamOutcome{error, false};
+    bool reusable = false;
+    bool retry = false;
+    UpstreamOutcome outcome;
+    if (connection->tls) {
+      outcome = co_await impl_->exchange(*connection->tls, *connection, request, sink, reusable, retry);
+    } else {
+      outcome = co_await impl_->exchange(*connection->plain, *connection, request, sink, reusable, retry);
+    }
+    connection->reused = true;
+    impl_->give_back(std::move(connection), reusable && !outcome.error);
+    if (!retry) co_return outcome;
   }
-  impl_->give_back(std::move(connection), reusable && !outcome.error);
-  co_return outcome;
 }
 
 namespace {

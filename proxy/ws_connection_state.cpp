@@ -92,12 +92,4 @@ std::optional<WsConnectionState::Pending> WsConnectionState::answered(std::int32
   return pending;
 }
 
-std::optional<WsConnectionState::Clock::time_point> WsConnectionState::oldest_sent() const {
-  std::optional<Clock::time_point> oldest;
-  for (const auto& [id, pending] : pending_) {
-    if (!oldest || pending.sent < *oldest) oldest = pending.sent;
-  }
-  return oldest;
-}
-
 }  // namespace gate::proxy

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "proxy/connection_deadlines.hpp"
 #include "proxy/hrana_json.hpp"
 #include "proxy/hrana_ws.hpp"
 #include "proxy/request_guard.hpp"
@@ -87,14 +88,13 @@ class WsConnectionState {
     std::string outcome = "allowed";       // for the access log: "allowed" or "audit_denied"
     std::vector<TouchedTable> touched;     // for the access log
     std::optional<StoreTicket> store;      // store_sql
+    ConnectionDeadlines::Ticket exchange = 0;  // the wait for its answer (WsUpstream::expect_answer)
   };
   bool outstanding(std::int32_t request_id) const { return pending_.count(request_id) != 0; }
   void forwarded(std::int32_t request_id, Pending pending) { pending_.emplace(request_id, std::move(pending)); }
   // nullopt when `request_id` is not outstanding (upstream broke the protocol).
   std::optional<Pending> answered(std::int32_t request_id);
   std::size_t pending_count() const { return pending_.size(); }
-  // When the longest-waiting forwarded request was sent (nullopt: none waits).
-  std::optional<Clock::time_point> oldest_sent() const;
   std::size_t stored_count() const { return stored_.size(); }
 
  private:

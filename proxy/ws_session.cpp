@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "proxy/deadline_timer.hpp"
 #include "proxy/error_body.hpp"
 #include "proxy/hrana_ws.hpp"
 #include "proxy/log.hpp"
@@ -93,7 +94,7 @@ class WsSession final : public WsDrainable {
         queued_(client.get_executor()),
         room_(client.get_executor()),
         done_(client.get_executor()),
-        watchdog_(client.get_executor()) {}
+        client_deadlines_(client.get_executor(), [&client](Deadline) { beast::get_lowest_layer(client).close(); }) {}
 
   asio::awaitable<void> run();
   void drain() override;
@@ -102,7 +103,6 @@ class WsSession final : public WsDrainable {
   asio::awaitable<void> read_client();
   asio::awaitable<void> read_upstream();
   asio::awaitable<void> write_client();
-  asio::awaitable<void> watch_upstream();
   asio::awaitable<bool> on_hello(const ws::ClientMessage& message);
   asio::awaitable<bool> on_request(const ws::ClientMessage& message, std::string_view payload, bool binary);
   asio::awaitable<std::optional<Denial>> decide(const Principal& principal,
@@ -128,10 +128,21 @@ class WsSession final : public WsDrainable {
     answer_error(request_id, error);
   }
   // Ends the connection: the client is closed with `code` once the queued
-  // messages are written, upstream with `upstream_code`.
-  void finish(websocket::close_code code, std::string_view reason,
+  // messages are written, upstream with `upstream_code`. The first call decides
+  // (and `why` is what the close metric counts).
+  void finish(WsCloseReason why, websocket::close_code code, std::string_view reason,
               websocket::close_code upstream_code = websocket::close_code::normal);
-  void protocol_error(std::string_view reason) { finish(websocket::close_code::protocol_error, reason); }
+  void protocol_error(std::string_view reason) {
+    finish(WsCloseReason::client, websocket::close_code::protocol_error, reason);
+  }
+  // The client's read or write failed: a deadline of ours, its idle timeout, or it left.
+  void client_gone(const boost::system::error_code& ec) {
+    client_closed_ = true;
+    const bool idle = client_deadlines_.expired() || ec == beast::error::timeout;
+    finish(idle ? WsCloseReason::client_idle : WsCloseReason::client, websocket::close_code::normal, "");
+  }
+  // The upstream connection failed (`during` a read or a write).
+  void upstream_failed(const boost::system::error_code& ec, std::string_view during);
   void access_log(std::string_view type, std::string_view outcome, Clock::time_point started,
                   const std::vector<TouchedTable>& touched = {});
   void auth_failed(const AuthRejection& rejection);
@@ -148,7 +159,8 @@ class WsSession final : public WsDrainable {
   Signal queued_;  // queue_ grew, or finishing
   Signal room_;    // unanswered_ shrank, or finishing
   Signal done_;    // a helper coroutine ended
-  asio::steady_timer watchdog_;
+  // The client connection's deadlines (its writes); upstream's are WsUpstream's.
+  DeadlineTimer client_deadlines_;
   std::size_t unanswered_ = 0;
   bool draining_ = false;
   bool finishing_ = false;
@@ -157,7 +169,7 @@ class WsSession final : public WsDrainable {
   websocket::close_code upstream_close_ = websocket::close_code::normal;
   bool upstream_done_ = false;
   bool writer_done_ = false;
-  bool watchdog_done_ = false;
+  WsCloseReason end_reason_ = WsCloseReason::client;
 };
 
 void WsSession::helper_done(bool& done, const std::exception_ptr& failure) {
@@ -172,26 +184,47 @@ void WsSession::helper_done(bool& done, const std::exception_ptr& failure) {
   } catch (...) {
   }
   context_.logger.error("websocket session failed", {{"error", what}});
-  finish(websocket::close_code::internal_error, "internal error");
+  finish(WsCloseReason::internal_error, websocket::close_code::internal_error, "internal error");
   // The failed part may have been the one to close the client: end it here
   // (pending operations complete with an error), so nothing waits forever.
   client_closed_ = true;
   beast::get_lowest_layer(client_).close();
 }
 
-void WsSession::finish(websocket::close_code code, std::string_view reason, websocket::close_code upstream_code) {
+void WsSession::finish(WsCloseReason why, websocket::close_code code, std::string_view reason,
+                       websocket::close_code upstream_code) {
   if (finishing_) return;
   finishing_ = true;
+  end_reason_ = why;
   client_close_ = close_reason(code, reason);
   upstream_close_ = upstream_code;
   queued_.notify();
   room_.notify();
-  watchdog_.cancel();
+}
+
+void WsSession::upstream_failed(const boost::system::error_code& ec, std::string_view during) {
+  if (const auto deadline = upstream_.timed_out()) {
+    // The exchange's state upstream is unknown from then on, as over HTTP, and a
+    // late answer could not be told from a protocol violation: the connection ends.
+    context_.metrics.count_upstream_error("timeout");
+    context_.logger.warn("upstream websocket timed out", {{"waiting_for", std::string(to_string(*deadline))},
+                                                          {"timeout_ms", config_->upstream.timeout_ms}});
+    finish(WsCloseReason::timeout, websocket::close_code::internal_error,
+           "the database did not answer in time (upstream.timeout_ms); reconnect");
+    return;
+  }
+  const bool idle = ec == beast::error::timeout;  // the websocket's own idle timer: no pong either
+  context_.metrics.count_upstream_error(idle ? "timeout" : "unavailable");
+  context_.logger.warn("upstream websocket failed", {{"during", std::string(during)}, {"error", ec.message()}});
+  finish(idle ? WsCloseReason::upstream_idle : WsCloseReason::upstream_failed, websocket::close_code::internal_error,
+         "the database connection failed");
 }
 
 void WsSession::drain() {
   draining_ = true;
-  if (unanswered_ == 0) finish(websocket::close_code::going_away, "the gate is shutting down; reconnect");
+  if (unanswered_ == 0) {
+    finish(WsCloseReason::shutdown, websocket::close_code::going_away, "the gate is shutting down; reconnect");
+  }
 }
 
 asio::awaitable<void> WsSession::run() {
@@ -216,7 +249,6 @@ asio::awaitable<void> WsSession::run() {
   // The helpers reference this session: it lives until all of them ended.
   asio::co_spawn(executor, read_upstream(), [this](std::exception_ptr e) { helper_done(upstream_done_, e); });
   asio::co_spawn(executor, write_client(), [this](std::exception_ptr e) { helper_done(writer_done_, e); });
-  asio::co_spawn(executor, watch_upstream(), [this](std::exception_ptr e) { helper_done(watchdog_done_, e); });
   std::exception_ptr failure;
   try {
     co_await read_client();
@@ -226,7 +258,8 @@ asio::awaitable<void> WsSession::run() {
   bool reader_done = false;
   if (failure) helper_done(reader_done, failure);
   co_await upstream_.close(upstream_close_);
-  while (!upstream_done_ || !writer_done_ || !watchdog_done_) co_await done_.wait();
+  while (!upstream_done_ || !writer_done_) co_await done_.wait();
+  context_.metrics.count_upstream_websocket_close(end_reason_);
 }
 
 asio::awaitable<void> WsSession::read_client() {
@@ -240,8 +273,7 @@ asio::awaitable<void> WsSession::read_client() {
     if (ec) {
       // Closed by the client, over-long message (Beast closed with 1009), idle
       // timeout, reset: nothing more to say to this client.
-      client_closed_ = true;
-      finish(websocket::close_code::normal, "");
+      client_gone(ec);
       break;
     }
     if (finishing_) break;
@@ -249,7 +281,7 @@ asio::awaitable<void> WsSession::read_client() {
     if (draining_) continue;
     const bool binary = client_.got_binary();
     if (binary != (encoding_ == Encoding::protobuf)) {
-      finish(websocket::close_code::unknown_data,
+      finish(WsCloseReason::client, websocket::close_code::unknown_data,
              binary ? "binary frame on a JSON subprotocol" : "text frame on hrana3-protobuf");
       break;
     }
@@ -279,7 +311,7 @@ asio::awaitable<bool> WsSession::on_hello(const ws::ClientMessage& message) {
     // Hrana: after hello_error the server ignores the client and closes.
     send(ws::encode_hello_error(encoding_, error));
     access_log("hello", outcome, started);
-    finish(websocket::close_code::normal, "hello refused: " + error.code);
+    finish(WsCloseReason::client, websocket::close_code::normal, "hello refused: " + error.code);
     return false;
   };
   if (!message.jwt) {
@@ -413,13 +445,14 @@ asio::awaitable<bool> WsSession::on_request(const ws::ClientMessage& message, st
 
   pending.store = state_.sent(request);
   pending.sent = Clock::now();
+  // Its answer is due within upstream.timeout_ms from now: each request waits
+  // on its own deadline, which only its answer ends.
+  pending.exchange = upstream_.expect_answer();
   state_.forwarded(id, std::move(pending));
   // The client's own bytes go upstream: what was authorized is what runs.
   const auto ec = co_await upstream_.write(payload, binary);
   if (ec) {
-    context_.metrics.count_upstream_error("unavailable");
-    context_.logger.warn("upstream websocket write failed", {{"error", ec.message()}});
-    finish(websocket::close_code::internal_error, "the database connection failed");
+    if (!finishing_) upstream_failed(ec, "write");
     co_return false;
   }
   co_return true;
@@ -431,8 +464,8 @@ asio::awaitable<void> WsSession::read_upstream() {
   auto broken = [&](const std::string& what) {
     context_.metrics.count_upstream_error("protocol");
     context_.logger.warn("upstream websocket protocol violation", {{"error", what}});
-    finish(websocket::close_code::internal_error, "the database broke the Hrana protocol",
-           websocket::close_code::protocol_error);
+    finish(WsCloseReason::upstream_failed, websocket::close_code::internal_error,
+           "the database broke the Hrana protocol", websocket::close_code::protocol_error);
   };
   for (;;) {
     const auto ec = co_await upstream_.read(buffer, binary);
@@ -444,11 +477,9 @@ asio::awaitable<void> WsSession::read_upstream() {
         const auto code = reason.code == websocket::close_code::none ? websocket::close_code::internal_error
                                                                      : static_cast<websocket::close_code>(reason.code);
         context_.logger.info("upstream websocket closed", {{"code", reason.code}, {"reason", reason.reason.c_str()}});
-        finish(code, reason.reason.c_str());
+        finish(WsCloseReason::upstream_closed, code, reason.reason.c_str());
       } else {
-        context_.metrics.count_upstream_error(ec == beast::error::timeout ? "timeout" : "unavailable");
-        context_.logger.warn("upstream websocket failed", {{"error", ec.message()}});
-        finish(websocket::close_code::internal_error, "the database connection failed");
+        upstream_failed(ec, "read");
       }
       break;
     }
@@ -468,6 +499,7 @@ asio::awaitable<void> WsSession::read_upstream() {
       broken("a response to request " + std::to_string(message->request_id) + ", which is not outstanding");
       break;
     }
+    upstream_.answered(pending->exchange);
     const bool ok = message->type == ws::ServerMessage::Type::response_ok;
     if (ok && message->response_type != pending->type) {
       broken("a " + std::string(ws::to_string(*message->response_type)) + " response to a " +
@@ -492,17 +524,15 @@ asio::awaitable<void> WsSession::write_client() {
       if (!client_closed_) {
         // A client that stops reading cannot hold the connection: the write is
         // bounded (the websocket's own timeouts watch reads only).
-        beast::get_lowest_layer(client_).expires_after(limit);
+        DeadlineTimer::Wait wait(client_deadlines_, Deadline::write, limit);
         co_await client_.async_write(asio::buffer(payload), asio::redirect_error(use_awaitable, ec));
-        beast::get_lowest_layer(client_).expires_never();
-        if (ec) {
-          client_closed_ = true;
-          finish(websocket::close_code::normal, "");
-        }
+        if (ec) client_gone(ec);
       }
       --unanswered_;
       room_.notify();
-      if (draining_ && unanswered_ == 0) finish(websocket::close_code::going_away, "the gate is shutting down; reconnect");
+      if (draining_ && unanswered_ == 0) {
+        finish(WsCloseReason::shutdown, websocket::close_code::going_away, "the gate is shutting down; reconnect");
+      }
     }
     if (finishing_) break;
     co_await queued_.wait();
@@ -511,27 +541,6 @@ asio::awaitable<void> WsSession::write_client() {
     co_await client_.async_close(client_close_, asio::redirect_error(use_awaitable, ec));
   }
   beast::get_lowest_layer(client_).close();
-}
-
-// A request upstream does not answer within upstream.timeout_ms ends the
-// connection (1011): its stream's state upstream is unknown from then on, as
-// over HTTP, and a late answer could not be told from a protocol violation.
-asio::awaitable<void> WsSession::watch_upstream() {
-  const auto limit = std::chrono::milliseconds(config_->upstream.timeout_ms);
-  boost::system::error_code ec;
-  while (!finishing_) {
-    const auto oldest = state_.oldest_sent();
-    if (oldest && Clock::now() - *oldest >= limit) {
-      context_.metrics.count_upstream_error("timeout");
-      context_.logger.warn("upstream websocket request timed out", {{"timeout_ms", limit.count()}});
-      finish(websocket::close_code::internal_error,
-             "the database did not answer in time (upstream.timeout_ms); reconnect");
-      break;
-    }
-    // Checked at least twice per limit: a request times out within 1.5 limits.
-    watchdog_.expires_after(limit / 2);
-    co_await watchdog_.async_wait(asio::redirect_error(use_awaitable, ec));
-  }
 }
 
 void WsSession::access_log(std::string_view type, std::string_view outcome, Clock::time_point started,
@@ -619,7 +628,8 @@ asio::awaitable<void> serve_websocket(const WsSessionContext& context, beast::tc
 
   UpstreamError error;
   const auto started = Clock::now();
-  std::unique_ptr<WsUpstream> upstream = co_await context.ws.connector().connect(acceptable, kMaxUpstreamMessage, error);
+  std::unique_ptr<WsUpstream> upstream = co_await context.ws.connector().connect(
+      acceptable, kMaxUpstreamMessage, std::chrono::milliseconds(config->limits.idle_timeout_ms), error);
   context.metrics.observe_upstream_duration(std::chrono::duration<double>(Clock::now() - started).count());
   if (!upstream) {
     context.metrics.count_upstream_error(to_string(error.failure));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "proxy/deadline_timer.hpp"
 #include "proxy/hrana_ws.hpp"
 
 namespace gate::proxy {
@@ -31,15 +32,10 @@ asio::awaitable<boost::system::error_code> read_on(Ws& ws, beast::flat_buffer& b
 }
 
 template <class Ws>
-asio::awaitable<boost::system::error_code> write_on(Ws& ws, std::string_view payload, bool binary,
-                                                    std::chrono::milliseconds limit) {
+asio::awaitable<boost::system::error_code> write_on(Ws& ws, std::string_view payload, bool binary) {
   boost::system::error_code ec;
   ws.binary(binary);
-  // The websocket's own timeouts watch reads only: a write to an upstream that
-  // stopped reading is bounded here (the socket is closed when it expires).
-  beast::get_lowest_layer(ws).expires_after(limit);
   co_await ws.async_write(asio::buffer(payload.data(), payload.size()), asio::redirect_error(use_awaitable, ec));
-  beast::get_lowest_layer(ws).expires_never();
   co_return ec;
 }
 
@@ -57,6 +53,22 @@ struct WsUpstream::Impl {
   std::optional<TlsWs> tls;
   std::string subprotocol;
   std::chrono::milliseconds timeout;
+  // Every deadline of this connection (connect, each write, each exchange). The
+  // stream's own deadlines stay off: a write's deadline left on a concurrent
+  // read closed healthy connections (connection_deadlines.hpp). Expiry closes
+  // the socket, failing whatever is pending.
+  std::optional<DeadlineTimer> deadlines;
+
+  beast::tcp_stream& lowest() { return plain ? beast::get_lowest_layer(*plain) : beast::get_lowest_layer(*tls); }
+
+  // The failure of an operation: a deadline that closed the socket, or `ec`.
+  UpstreamError failure(const boost::system::error_code& ec, std::string_view during) const {
+    if (const auto kind = deadlines->expired()) {
+      return {UpstreamFailure::timeout, std::string(during) + ": no answer within upstream.timeout_ms (" +
+                                            std::string(to_string(*kind)) + ")"};
+    }
+    return upstream_error(ec, during);
+  }
 };
 
 WsUpstream::WsUpstream(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -70,9 +82,19 @@ asio::awaitable<boost::system::error_code> WsUpstream::read(beast::flat_buffer& 
 }
 
 asio::awaitable<boost::system::error_code> WsUpstream::write(std::string_view payload, bool binary) {
-  if (impl_->plain) co_return co_await write_on(*impl_->plain, payload, binary, impl_->timeout);
-  co_return co_await write_on(*impl_->tls, payload, binary, impl_->timeout);
+  // An upstream that stops reading cannot hold a write forever.
+  DeadlineTimer::Wait wait(*impl_->deadlines, Deadline::write, impl_->timeout);
+  if (impl_->plain) co_return co_await write_on(*impl_->plain, payload, binary);
+  co_return co_await write_on(*impl_->tls, payload, binary);
 }
+
+WsUpstream::Exchange WsUpstream::expect_answer() {
+  return impl_->deadlines->start(Deadline::exchange, impl_->timeout);
+}
+
+void WsUpstream::answered(Exchange exchange) { impl_->deadlines->end(exchange); }
+
+std::optional<Deadline> WsUpstream::timed_out() const { return impl_->deadlines->expired(); }
 
 asio::awaitable<void> WsUpstream::close(websocket::close_code code) {
   if (impl_->plain) {
@@ -97,8 +119,10 @@ struct WsUpstreamConnector::Impl {
   // Upgrade, then hello with the gate's credential; the stream's lowest layer is
   // connected (and TLS established) already.
   template <class Ws>
-  asio::awaitable<std::optional<UpstreamError>> open(Ws& ws, const std::vector<std::string>& subprotocols,
-                                                     std::int64_t max_message_bytes, std::string& chosen) {
+  asio::awaitable<std::optional<UpstreamError>> open(Ws& ws, const WsUpstream::Impl& upstream,
+                                                     const std::vector<std::string>& subprotocols,
+                                                     std::int64_t max_message_bytes,
+                                                     std::chrono::milliseconds idle_timeout, std::string& chosen) {
     boost::system::error_code ec;
     const std::string offered = join(subprotocols);
     ws.set_option(websocket::stream_base::decorator([&offered](websocket::request_type& request) {
@@ -112,7 +136,7 @@ struct WsUpstreamConnector::Impl {
                                                              std::to_string(response.result_int()) +
                                                              " (offered: " + offered + ")"};
     }
-    if (ec) co_return upstream_error(ec, "WebSocket upgrade");
+    if (ec) co_return upstream.failure(ec, "WebSocket upgrade");
     chosen = std::string(response[http::field::sec_websocket_protocol]);
     const bool was_offered = chosen.empty() ? subprotocols.empty()
                                             : std::find(subprotocols.begin(), subprotocols.end(), chosen) !=
@@ -127,10 +151,10 @@ struct WsUpstreamConnector::Impl {
     ws.binary(encoding == hrana::Encoding::protobuf);
     const std::string hello = hrana::ws::encode_hello(encoding, credential);
     co_await ws.async_write(asio::buffer(hello), asio::redirect_error(use_awaitable, ec));
-    if (ec) co_return upstream_error(ec, "hello");
+    if (ec) co_return upstream.failure(ec, "hello");
     beast::flat_buffer buffer;
     co_await ws.async_read(buffer, asio::redirect_error(use_awaitable, ec));
-    if (ec) co_return upstream_error(ec, "hello");
+    if (ec) co_return upstream.failure(ec, "hello");
     const auto answer = hrana::ws::inspect_server_message(encoding, beast::buffers_to_string(buffer.data()));
     if (!answer || (answer->type != hrana::ws::ServerMessage::Type::hello_ok &&
                     answer->type != hrana::ws::ServerMessage::Type::hello_error)) {
@@ -141,12 +165,13 @@ struct WsUpstreamConnector::Impl {
                               "upstream refused the gate's credential (upstream.auth_token): " +
                                   (answer->error ? answer->error->message : std::string())};
     }
-    // From now on the websocket's own timeouts: the closing handshake is bounded,
-    // and a silent upstream is pinged and dropped after timeout_ms.
-    beast::get_lowest_layer(ws).expires_never();
+    // From now on: the closing handshake is bounded by timeout_ms, and an upstream
+    // that sends nothing — not even a pong to the gate's pings — for idle_timeout_ms
+    // is gone (the websocket's own timer, separate from the stream's deadlines).
+    // A wait for an answer is bounded per exchange (WsUpstream::expect_answer).
     websocket::stream_base::timeout options;
     options.handshake_timeout = timeout;
-    options.idle_timeout = timeout;
+    options.idle_timeout = idle_timeout;
     options.keep_alive_pings = true;
     ws.set_option(options);
     co_return std::nullopt;
@@ -173,6 +198,7 @@ WsUpstreamConnector::~WsUpstreamConnector() = default;
 
 asio::awaitable<std::unique_ptr<WsUpstream>> WsUpstreamConnector::connect(const std::vector<std::string>& subprotocols,
                                                                           std::int64_t max_message_bytes,
+                                                                          std::chrono::milliseconds idle_timeout,
                                                                           UpstreamError& error) {
   Impl& d = *impl_;
   boost::system::error_code ec;
@@ -190,12 +216,14 @@ asio::awaitable<std::unique_ptr<WsUpstream>> WsUpstreamConnector::connect(const 
   } else {
     impl->plain.emplace(d.executor);
   }
-  beast::tcp_stream& lowest = impl->plain ? beast::get_lowest_layer(*impl->plain) : beast::get_lowest_layer(*impl->tls);
+  WsUpstream::Impl& upstream = *impl;  // stays put when impl moves into the WsUpstream
+  upstream.deadlines.emplace(d.executor, [&upstream](Deadline) { upstream.lowest().close(); });
+  beast::tcp_stream& lowest = upstream.lowest();
   // One deadline for connect, TLS, upgrade and hello.
-  lowest.expires_after(d.timeout);
+  DeadlineTimer::Wait opening(*upstream.deadlines, Deadline::connect, d.timeout);
   co_await lowest.async_connect(endpoints, asio::redirect_error(use_awaitable, ec));
   if (ec) {
-    error = upstream_error(ec, "connect");
+    error = upstream.failure(ec, "connect");
     co_return nullptr;
   }
   lowest.socket().set_option(tcp::no_delay(true), ec);
@@ -209,12 +237,12 @@ asio::awaitable<std::unique_ptr<WsUpstream>> WsUpstreamConnector::connect(const 
     tls.set_verify_callback(asio::ssl::host_name_verification(d.endpoint.host));
     co_await tls.async_handshake(asio::ssl::stream_base::client, asio::redirect_error(use_awaitable, ec));
     if (ec) {
-      error = upstream_error(ec, "TLS handshake");
+      error = upstream.failure(ec, "TLS handshake");
       co_return nullptr;
     }
-    failed = co_await d.open(*impl->tls, subprotocols, max_message_bytes, impl->subprotocol);
+    failed = co_await d.open(*impl->tls, upstream, subprotocols, max_message_bytes, idle_timeout, impl->subprotocol);
   } else {
-    failed = co_await d.open(*impl->plain, subprotocols, max_message_bytes, impl->subprotocol);
+    failed = co_await d.open(*impl->plain, upstream, subprotocols, max_message_bytes, idle_timeout, impl->subprotocol);
   }
   if (failed) {
     error = std::move(*failed);

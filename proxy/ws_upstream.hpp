@@ -6,6 +6,7 @@
 // (upstream.auth_token) in a hello before the client's upgrade is answered.
 // sqld reads the credential of a WebSocket only from hello's jwt (its handshake
 // ignores Authorization), so no header carries it.
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 
 #include "common/asio.hpp"
 #include "proxy/config.hpp"
+#include "proxy/connection_deadlines.hpp"
 #include "proxy/upstream_endpoint.hpp"
 #include "proxy/upstream_pool.hpp"  // UpstreamError
 
@@ -37,6 +39,14 @@ class WsUpstream {
   // One message; at most one write at a time. Fails if it cannot be written
   // within upstream.timeout_ms (upstream stopped reading).
   asio::awaitable<boost::system::error_code> write(std::string_view payload, bool binary);
+  // A request went upstream: its answer is due within upstream.timeout_ms, or the
+  // connection is closed (read() fails, timed_out() says so). answered() ends
+  // the wait, whatever the answer was.
+  using Exchange = ConnectionDeadlines::Ticket;
+  Exchange expect_answer();
+  void answered(Exchange exchange);
+  // The deadline (a write, an exchange) that closed this connection, if one did.
+  std::optional<Deadline> timed_out() const;
   // The closing handshake (bounded by upstream.timeout_ms), then the socket is closed.
   asio::awaitable<void> close(beast::websocket::close_code code);
   beast::websocket::close_reason close_reason() const;
@@ -56,9 +66,11 @@ class WsUpstreamConnector {
   // Connects, upgrades offering `subprotocols` (in that order; none: no header),
   // sends hello with the gate's credential and waits for hello_ok. nullptr with
   // `error` set on failure (unreachable, refused upgrade, a subprotocol it was
-  // not offered, hello refused), all within upstream.timeout_ms.
+  // not offered, hello refused), all within upstream.timeout_ms. Once open, an
+  // upstream silent (no pong either) for `idle_timeout` is closed.
   asio::awaitable<std::unique_ptr<WsUpstream>> connect(const std::vector<std::string>& subprotocols,
-                                                       std::int64_t max_message_bytes, UpstreamError& error);
+                                                       std::int64_t max_message_bytes,
+                                                       std::chrono::milliseconds idle_timeout, UpstreamError& error);
 
  private:
   struct Impl;

@@ -18,6 +18,11 @@ export const SPEC_METRICS = {
   upstream_errors_total: { labels: ["kind"] },
   open_connections: { labels: ["protocol"] },
 };
+// Metrics the gate adds to SPEC §7 (SPEC: "extend it freely"), documented in
+// docs/config.md "Metrics beyond SPEC §7".
+export const EXTRA_METRICS = {
+  upstream_websocket_closes_total: { labels: ["reason"] },
+};
 export const PREFIX = "libsql_gate_";
 
 // Labels Prometheus or the histogram adds to every gate series.

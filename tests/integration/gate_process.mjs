@@ -39,6 +39,17 @@ export function gateConfig({ upstreamUrl, limits = {}, logging = {}, publicUrl =
   return lines.join("\n") + "\n";
 }
 
+// A config for a gate in front of a JWT-protected upstream (the gate presents
+// `upstreamToken`), trusting the development issuer's JWKS file with no clock skew.
+export function upstreamTokenConfig({ upstreamUrl, upstreamToken, jwksFile, upstreamTimeoutMs = 5000, limits = {},
+                                      audit = false }) {
+  let text = gateConfig({ upstreamUrl, upstreamTimeoutMs, limits })
+    .replace("jwks_file: jwks.json", `jwks_file: ${JSON.stringify(jwksFile)}\n    clock_skew_s: 0`)
+    .replace(`  url: ${JSON.stringify(upstreamUrl)}`, `  url: ${JSON.stringify(upstreamUrl)}\n  auth_token: ${JSON.stringify(upstreamToken)}`);
+  if (audit) text += "policy:\n  mode: audit\n";
+  return text;
+}
+
 export async function startGate(configText) {
   const dir = mkdtempSync(join(tmpdir(), "libsql-gate-it-"));
   writeFileSync(join(dir, "jwks.json"), JSON.stringify(DEV_JWKS));

@@ -20,7 +20,7 @@ import * as hrana from "@libsql/hrana-client";
 import { startUpstream } from "../upstream/server.mjs";
 import { openWs, hello, request, jwtKeys } from "../upstream/test_support.mjs";
 import { Writer, decodeMessage, schema } from "../upstream/protobuf_wire.mjs";
-import { startGate, gateConfig, gateBinary, waitForReadiness, freePort } from "./gate_process.mjs";
+import { startGate, gateBinary, waitForReadiness, freePort, upstreamTokenConfig } from "./gate_process.mjs";
 import { createServerTls } from "../issuer/tls.mjs";
 
 const ISSUER = "https://dev.example";
@@ -46,12 +46,10 @@ async function signWithIssuerKey(claims) {
 }
 
 export function wsConfig(upstreamUrl, upstreamToken, extra = {}) {
-  let text = gateConfig({ upstreamUrl, upstreamTimeoutMs: extra.upstreamTimeoutMs ?? 5000,
-                          limits: { max_body_bytes: MAX_BODY, ...(extra.limits ?? {}) } })
-    .replace("jwks_file: jwks.json", `jwks_file: ${JSON.stringify(join(dir, "keys", "jwks.json"))}\n    clock_skew_s: 0`)
-    .replace(`  url: ${JSON.stringify(upstreamUrl)}`, `  url: ${JSON.stringify(upstreamUrl)}\n  auth_token: ${JSON.stringify(upstreamToken)}`);
-  if (extra.audit) text += "policy:\n  mode: audit\n";
-  return text;
+  return upstreamTokenConfig({
+    upstreamUrl, upstreamToken, jwksFile: join(dir, "keys", "jwks.json"), upstreamTimeoutMs: extra.upstreamTimeoutMs,
+    limits: { max_body_bytes: MAX_BODY, ...(extra.limits ?? {}) }, audit: extra.audit,
+  });
 }
 
 before(async () => {

@@ -167,6 +167,10 @@ class WsConnection {
   async pump() {
     if (this.pumping) return;
     this.pumping = true;
+    // A busy server's answers leave in one TCP write (hub option coalesceAnswers):
+    // the peer then reads many messages from one read.
+    const corked = this.hub.coalesceAnswers ? this.ws._socket : null;
+    corked?.cork();
     try {
       while (this.queue.length > 0 && !this.closing) {
         await nextTurn();
@@ -181,6 +185,7 @@ class WsConnection {
       process.stderr.write(`test upstream: WebSocket internal error: ${err?.stack ?? err}\n`);
       this.close(CLOSE_INTERNAL_ERROR, "Internal server error");
     } finally {
+      corked?.uncork();
       this.pumping = false;
     }
   }
@@ -368,7 +373,7 @@ class WsConnection {
 // The WebSocket side of one upstream. `server` is the upstream's shared state
 // (received, verifyJwt, openConnection).
 export class HranaWsHub {
-  constructor(server, { protocols = WS_SUBPROTOCOLS, maxOutstanding = 64, maxPayload } = {}) {
+  constructor(server, { protocols = WS_SUBPROTOCOLS, maxOutstanding = 64, maxPayload, coalesceAnswers = false } = {}) {
     for (const p of protocols) {
       if (!WS_SUBPROTOCOLS.includes(p)) throw new Error(`--ws-protocols: unknown WebSocket subprotocol ${p}`);
     }
@@ -379,6 +384,7 @@ export class HranaWsHub {
     this.server = server;
     this.protocols = WS_SUBPROTOCOLS.filter((p) => protocols.includes(p));
     this.maxOutstanding = maxOutstanding;
+    this.coalesceAnswers = coalesceAnswers;
     this.live = new Set();
     this.opened = 0;
     this.nextId = 1;

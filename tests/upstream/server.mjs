@@ -237,6 +237,7 @@ export async function startUpstream(opts = {}) {
     protocols: opts.wsProtocols ?? WS_SUBPROTOCOLS,
     maxOutstanding: opts.wsMaxOutstanding ?? 64,
     maxPayload: server.maxBodyBytes,
+    coalesceAnswers: opts.wsCoalesceAnswers ?? false,
   });
   database = prepareDatabase({ db: opts.db ?? ":memory:", schema: opts.schema, seed: opts.seed });
 
@@ -246,8 +247,9 @@ export async function startUpstream(opts = {}) {
   http.on("clientError", (_err, socket) => socket.destroy());
   http.on("upgrade", (req, socket, head) => server.ws.handleUpgrade(req, socket, head));
   // sqld (hyper) keeps idle keep-alive connections open; Node's 5 s default
-  // would close pooled upstream connections under the gate mid-test.
-  http.keepAliveTimeout = 600_000;
+  // would close pooled upstream connections under the gate mid-test. Tests of
+  // the gate's pool set a short one (opts.keepAliveMs) on purpose.
+  http.keepAliveTimeout = opts.keepAliveMs ?? 600_000;
   await new Promise((resolve, reject) => {
     http.once("error", reject);
     http.listen(opts.port ?? 0, host, resolve);
