@@ -32,6 +32,10 @@ void AuthorizerRecorder::begin_statement(bool is_pragma) {
   mode_ = Mode::recording;
 }
 
+bool is_foreign_key_pragma(std::string_view lower_name) {
+  return lower_name == "foreign_keys" || lower_name == "defer_foreign_keys";
+}
+
 bool pragma_allowed(const PolicyConfig& config, std::string_view lower_name) {
   return std::any_of(config.allowed_pragmas.begin(), config.allowed_pragmas.end(),
                      [&](const std::string& allowed) { return fold_identifier(allowed) == lower_name; });
@@ -82,7 +86,9 @@ int AuthorizerRecorder::on_event(int code, const char* a1, const char* a2, const
     // An argument is only a table (or index) name for the introspection pragmas;
     // for any other pragma `PRAGMA x(v)` is the same assignment as `PRAGMA x=v`.
     bool assignment = a2 != nullptr && !pragma_takes_table_argument(name);
-    if (!pragma_allowed(config_, name) || assignment) {
+    // The foreign-key switches are judged by their grant (authorizer_rules), not
+    // by policy.allowed_pragmas.
+    if (!is_foreign_key_pragma(name) && (!pragma_allowed(config_, name) || assignment)) {
       return deny(assignment ? "pragma_assignment" : "pragma",
                   "PRAGMA " + name + (assignment ? " with an argument" : "") +
                       " is never forwarded (policy.allowed_pragmas)");
@@ -90,6 +96,17 @@ int AuthorizerRecorder::on_event(int code, const char* a1, const char* a2, const
   }
   if (code == SQLITE_FUNCTION) return SQLITE_OK;  // ordinary functions need no grant
 
+  record(code, a1, a2, db, inner);
+  // Pitfall "PRAGMAs act during prepare": SQLite sets the foreign-key flags while
+  // compiling `PRAGMA foreign_keys=…`, which would change every later analysis on
+  // this connection. Recorded, then ignored: the statement compiles as a no-op.
+  if (code == SQLITE_PRAGMA && a2 != nullptr && is_foreign_key_pragma(fold_identifier(a1 ? a1 : ""))) {
+    return SQLITE_IGNORE;
+  }
+  return SQLITE_OK;
+}
+
+void AuthorizerRecorder::record(int code, const char* a1, const char* a2, const char* db, const char* inner) {
   AuthorizerEvent& event = events_.emplace_back();
   event.code = code;
   if (a1) {
@@ -102,7 +119,6 @@ int AuthorizerRecorder::on_event(int code, const char* a1, const char* a2, const
   }
   if (db) event.database = db;
   if (inner) event.inner = inner;
-  return SQLITE_OK;
 }
 
 }  // namespace gate::policy

@@ -62,6 +62,7 @@ class AuthorizerRecorder {
                       const char* inner);
   int on_event(int code, const char* a1, const char* a2, const char* db, const char* inner);
   int deny(std::string reason, std::string detail);
+  void record(int code, const char* a1, const char* a2, const char* db, const char* inner);
 
   const PolicyConfig& config_;
   Mode mode_ = Mode::passive;
@@ -77,6 +78,9 @@ std::string fold_identifier(std::string_view name);
 
 // Whether policy.allowed_pragmas names this pragma (ASCII case-insensitive).
 bool pragma_allowed(const PolicyConfig& config, std::string_view lower_name);
+// PRAGMA foreign_keys / defer_foreign_keys (SPEC §6: reading always allowed,
+// setting needs schema_update on all).
+bool is_foreign_key_pragma(std::string_view lower_name);
 
 // table_info, table_xinfo, index_list, index_info, index_xinfo, foreign_key_list:
 // the pragmas whose argument names a table or index rather than setting a value.

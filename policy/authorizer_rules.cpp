@@ -6,6 +6,7 @@
 #include <array>
 #include <set>
 
+#include "policy/drop_if_exists.hpp"
 #include "policy/sql_tokenizer.hpp"
 #include "policy/table_name.hpp"
 
@@ -329,9 +330,17 @@ StatementRequirements requirements_from_events(std::span<const AuthorizerEvent> 
         break;
       }
       case SQLITE_PRAGMA: {
-        // Only allowed, table-argument pragmas get here (authorizer_recorder denies the rest).
-        if (!e.has_arg2 || e.arg2.empty()) break;  // `PRAGMA table_info` with no table lists nothing
+        // Only allowed, table-argument pragmas and the foreign-key switches get here
+        // (authorizer_recorder denies the rest).
         std::string pragma = fold_identifier(e.arg1);
+        if (is_foreign_key_pragma(pragma)) {
+          // SPEC §6: reading is always allowed; setting changes how every later
+          // write of the connection is checked (what @libsql/client's migrate()
+          // does around its migrations), so it needs schema_update on all.
+          if (e.has_arg2) builder.add(std::nullopt, Action::schema_update);
+          break;
+        }
+        if (!e.has_arg2 || e.arg2.empty()) break;  // `PRAGMA table_info` with no table lists nothing
         std::string table = fold_identifier(e.arg2);
         if (pragma == "index_info" || pragma == "index_xinfo") {
           const ObjectFacts& facts = lookup.facts(table, e.database == "temp");
@@ -373,6 +382,14 @@ StatementRequirements requirements_from_events(std::span<const AuthorizerEvent> 
   bool ddl_keyword = keyword == "create" || keyword == "drop" || keyword == "alter";
   if ((!statement.readonly || ddl_keyword) && out.requirements.empty() && !out.transaction_control &&
       !out.forbidden) {
+    const auto drop = keyword == "drop" ? parse_drop_if_exists(statement.sql) : std::nullopt;
+    if (drop && (drop->schema.empty() || drop->schema == "main" || drop->schema == "temp")) {
+      // SPEC §6: the object is not in the copy; the drop needs what it would
+      // need if it were (a no-op upstream when upstream lacks it too).
+      builder.schema_object(drop->name, drop->schema, Action::schema_delete);
+      out.changes_schema = true;  // upstream may hold the object: refresh after it ran
+      return out;
+    }
     if (keyword == "vacuum") {
       builder.forbid("vacuum", "VACUUM is never forwarded (VACUUM INTO writes a file)");
     } else {

@@ -355,26 +355,45 @@ describe("execute, batch, transactions, migrate, cursors, arguments", () => {
   });
 
   // @tursodatabase/serverless has no migrate(). @libsql/client's wraps the
-  // statements in `PRAGMA foreign_keys=off` … `PRAGMA foreign_keys=on`; a PRAGMA
-  // assignment is always denied (SPEC §6), so migrate() is refused for every
-  // token, Admin included, and nothing of it reaches upstream.
-  test("@libsql/client: migrate() is denied on its PRAGMA foreign_keys=off, nothing runs", async () => {
+  // statements in `PRAGMA foreign_keys=off` … `PRAGMA foreign_keys=on`; setting
+  // foreign_keys needs schema_update on all (SPEC §6): Admin may migrate, a role
+  // that may not change the whole schema is refused and nothing reaches upstream.
+  test("@libsql/client: migrate() runs for a token with schema_update on all (PRAGMA foreign_keys)", async () => {
     const c = createClient({ url: s.gate.url, authToken: await clerkRole("admin") });
     try {
       assert.equal(typeof c.migrate, "function");
-      s.upstream.reset();
-      await assert.rejects(c.migrate(["CREATE TABLE migrated (id INTEGER PRIMARY KEY)", "INSERT INTO migrated VALUES (1)"]),
-        surfaced(CLIENTS[0], {
-          code: "SQLITE_AUTH",
-          message: "PRAGMA foreign_keys with an argument is never forwarded (policy.allowed_pragmas)",
-        }));
-      assert.ok(!forwardedSql().includes("migrated"));
-      // The same statements as a plain write batch are fine for Admin.
-      await c.batch(["CREATE TABLE migrated (id INTEGER PRIMARY KEY)", "INSERT INTO migrated VALUES (1)"], "write");
+      await c.migrate(["CREATE TABLE migrated (id INTEGER PRIMARY KEY)", "INSERT INTO migrated VALUES (1)"]);
       assert.deepEqual(await upstreamAll("SELECT id FROM migrated"), [{ id: 1 }]);
       await c.execute("DROP TABLE migrated");
     } finally {
       c.close();
+    }
+  });
+
+  test("@libsql/client: migrate() without schema_update on all is denied on its PRAGMA, nothing runs", async () => {
+    const c = createClient({ url: s.gate.url, authToken: await clerkRole("moderator") });
+    try {
+      s.upstream.reset();
+      await assert.rejects(c.migrate(["CREATE TABLE migrated_mod (id INTEGER PRIMARY KEY)"]),
+        surfaced(CLIENTS[0], { code: "SQLITE_AUTH", message: 'permission denied: schema_update on all tables' }));
+      assert.ok(!forwardedSql().includes("migrated_mod"));
+    } finally {
+      c.close();
+    }
+  });
+
+  // The stock client's own tests and most migrations begin with this (SPEC §6:
+  // schema_delete on the name written, even when no such table exists).
+  test("@libsql/client: DROP TABLE IF EXISTS of a table that does not exist", async () => {
+    const admin = createClient({ url: s.gate.url, authToken: await clerkRole("admin") });
+    const user = createClient({ url: s.gate.url, authToken: await clerkRole("user") });
+    try {
+      const result = await admin.execute("DROP TABLE IF EXISTS never_made");
+      assert.equal(result.rowsAffected, 0);
+      await assert.rejects(user.execute("DROP TABLE IF EXISTS never_made"), denied(CLIENTS[0], "schema_delete", "never_made"));
+    } finally {
+      admin.close();
+      user.close();
     }
   });
 
