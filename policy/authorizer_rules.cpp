@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <set>
+#include <vector>
 
 #include "policy/drop_if_exists.hpp"
 #include "policy/sql_tokenizer.hpp"
@@ -151,20 +153,45 @@ Action data_action(int code) {
   }
 }
 
+// The statement's tokens, made once however many table-valued pragmas it reads
+// (tokenizing per READ made analysis quadratic in the text's length).
+class StatementTokens {
+ public:
+  explicit StatementTokens(std::string_view sql) : sql_(sql) {}
+  const std::vector<SqlToken>& get() {
+    if (!tokens_) tokens_ = tokenize_sql(sql_);
+    return *tokens_;
+  }
+
+ private:
+  std::string_view sql_;
+  std::optional<std::vector<SqlToken>> tokens_;
+};
+
+// True for a single-quoted string literal. SQLite resolves anything else given
+// as the argument — a bare word, [x], `x`, even "x" — as a column or an alias
+// when one is in scope ("x" falls back to a string only when none is), so its
+// value, and the table it names, is known only when the statement runs; a blob
+// literal X'…' becomes whatever text its bytes spell.
+bool is_text_literal(const SqlToken& token) {
+  return token.kind == SqlTokenKind::string && !token.text.empty() && token.text.front() == '\'';
+}
+
 // `pragma_table_info('users')`: the table-valued form runs its PRAGMA only when
 // stepped, so prepare reports no PRAGMA callback and no argument. Read the
-// argument from the text; if it is not a literal right there, or the pragma
+// argument from the text; if it is not a text literal right there, or the pragma
 // table is reached through a view/trigger/CTE, require data_read on all tables.
+// Every occurrence of `eponymous_name` is judged in this one call.
 void table_valued_pragma(RequirementBuilder& builder, std::string_view eponymous_name,
-                         std::string_view pragma, bool reached_indirectly, std::string_view sql,
+                         std::string_view pragma, bool reached_indirectly, StatementTokens& statement,
                          ObjectLookup& lookup) {
   bool needs_all = reached_indirectly;
   bool seen = false;
-  auto tokens = tokenize_sql(sql);
+  const auto& tokens = statement.get();
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     if (tokens[i].kind != SqlTokenKind::word || fold_identifier(tokens[i].text) != eponymous_name) continue;
     seen = true;
-    bool literal = i + 3 < tokens.size() && tokens[i + 1].is('(') && tokens[i + 2].is_name() &&
+    bool literal = i + 3 < tokens.size() && tokens[i + 1].is('(') && is_text_literal(tokens[i + 2]) &&
                    (tokens[i + 3].is(')') || tokens[i + 3].is(','));
     if (!literal) {
       needs_all = true;
@@ -197,6 +224,8 @@ StatementRequirements requirements_from_events(std::span<const AuthorizerEvent> 
 
   bool has_analyze = false, has_reindex = false, creates_index = false;
   std::set<std::string> dropped, altered, indexed;
+  StatementTokens tokens(statement.sql);
+  std::set<std::string> pragmas_judged;  // each table-valued pragma's occurrences are judged once
   for (const auto& e : events) {
     has_analyze = has_analyze || e.code == SQLITE_ANALYZE;
     has_reindex = has_reindex || e.code == SQLITE_REINDEX;
@@ -314,16 +343,20 @@ StatementRequirements requirements_from_events(std::span<const AuthorizerEvent> 
             if (!pragma_allowed(config, pragma) || !pragma_takes_table_argument(pragma)) {
               builder.forbid("pragma",
                              "table-valued pragma " + table + " is never forwarded (policy.allowed_pragmas)");
-            } else {
-              table_valued_pragma(builder, table, pragma, !e.inner.empty(), statement.sql, lookup);
+            } else if (pragmas_judged.insert(table + (e.inner.empty() ? "" : "/indirect")).second) {
+              table_valued_pragma(builder, table, pragma, !e.inner.empty(), tokens, lookup);
             }
             break;
           }
-          // dbstat (page statistics of every table), sqlite_stmt (this connection's
-          // statements): only with a grant naming them (or all tables).
-          if (table == "dbstat" || table == "sqlite_stmt" || table == "sqlite_dbpage") {
-            builder.add(table, Action::data_read);
+          // SPEC §6: dbstat (the layout and size of every table) and sqlite_dbpage
+          // (every page's raw bytes) reveal tables the token may not read: denied.
+          if (table == "dbstat" || table == "sqlite_dbpage") {
+            builder.forbid("eponymous_table", table + " is never forwarded: it reveals other tables' layout or contents");
+            break;
           }
+          // sqlite_stmt (this connection's statements): only with a grant naming it
+          // (or all tables).
+          if (table == "sqlite_stmt") builder.add(table, Action::data_read);
           break;
         }
         builder.data_object(table, temp, Action::data_read, e.inner);

@@ -252,6 +252,15 @@ inline constexpr CorpusCase kCorpus[] = {
     {"SELECT name FROM pragma_table_info('users') ORDER BY cid", "data_read:users", "table-valued pragma"},
     {"SELECT * FROM pragma_index_info('comments_user')", "data_read:comments", "table-valued index_info"},
     {"SELECT * FROM pragma_table_info((SELECT 'secrets'))", "data_read:all", "dynamic pragma argument needs every table"},
+    // #14 class 4: only a text literal names the table; anything else SQLite
+    // resolves as a column or alias when one is in scope.
+    {"SELECT p.name FROM (SELECT 'secrets' AS users) x, pragma_table_info(users) p", "data_read:all", "bare word resolved as a column alias"},
+    {"SELECT p.name FROM (SELECT 'secrets' AS users) x, pragma_table_info(\"users\") p", "data_read:all", "double-quoted name resolved as a column alias"},
+    {"SELECT p.name FROM (SELECT 'secrets' AS users) x, pragma_table_info([users]) p", "data_read:all", "bracketed name resolved as a column alias"},
+    {"SELECT p.name FROM users u, pragma_table_info(email) p", "data_read:all,data_read:users", "bare word resolved as a column"},
+    {"SELECT * FROM pragma_table_info(\"users\")", "data_read:all", "double-quoted name that falls back to a string: still not a literal"},
+    {"SELECT * FROM pragma_table_info(X'73656372657473')", "data_read:all", "a blob literal is the text its bytes spell"},
+    {"SELECT (SELECT group_concat(name) FROM pragma_table_info(users)) FROM (SELECT 'secrets' AS users)", "data_read:all", "alias from the outer query"},
     {"SELECT p.name FROM users, pragma_table_info(users.name) AS p", "data_read:all,data_read:users", "pragma argument from a column"},
     {"SELECT * FROM pragma_table_info WHERE arg = 'secrets'", "data_read:all", "pragma argument through the hidden column"},
     {"WITH x AS (SELECT * FROM pragma_table_info('users')) SELECT * FROM x", "data_read:all,data_read:users", "pragma through a CTE"},
@@ -279,7 +288,8 @@ inline constexpr CorpusCase kCorpus[] = {
     {"DELETE FROM sqlite_sequence", "data_delete:sqlite_sequence", "sqlite_sequence"},
     {"INSERT INTO sqlite_master VALUES ('table', 'x', 'x', 0, 'CREATE TABLE x(a)')", "parse_error", "schema table cannot be written"},
     {"DELETE FROM sqlite_master", "parse_error", "schema table cannot be written"},
-    {"SELECT * FROM dbstat", "data_read:dbstat", "eponymous virtual table needs a grant naming it"},
+    {"SELECT * FROM dbstat", "forbidden:eponymous_table", "SPEC: dbstat reveals every table's layout"},
+    {"SELECT name, pgsize FROM dbstat('main') WHERE name = 'users'", "forbidden:eponymous_table", "SPEC: dbstat, any argument"},
     {"SELECT * FROM sqlite_stmt", "data_read:sqlite_stmt", "eponymous virtual table needs a grant naming it"},
     // --- TEMP objects (SPEC §6 rule 8) ---
     {"CREATE TEMP TABLE t(a)", "forbidden:temp_object", "temp table"},
