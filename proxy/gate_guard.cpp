@@ -75,7 +75,7 @@ class GateGuard final : public RequestGuard {
         jwks_metrics_(context.metrics),
         home_(*context.contexts.at(0)),
         authenticator_(start_authenticator(context.config)),
-        loader_(*context.contexts.at(0), *context.upstream, context.logger),
+        loader_(*context.contexts.at(0), *context.upstream, context.logger, context.metrics),
         settings_(std::make_shared<Settings>(context.config, 0)),
         sql_cache_hit_(context.metrics.sql_cache_lookups().Add({{"result", "hit"}})),
         sql_cache_miss_(context.metrics.sql_cache_lookups().Add({{"result", "miss"}})),

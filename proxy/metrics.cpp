@@ -62,6 +62,15 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                           .Name("libsql_gate_upstream_errors_total")
                           .Help("Upstream failures by kind")
                           .Register(r);
+  schema_fetches_ = &prometheus::BuildCounter()
+                         .Name("libsql_gate_schema_fetches_total")
+                         .Help("Fetches of the schema copy from upstream by result")
+                         .Register(r);
+  schema_version_ = &prometheus::BuildGauge()
+                         .Name("libsql_gate_schema_version")
+                         .Help("Generation of the schema copy in use (grows by one per change published)")
+                         .Register(r)
+                         .Add({});
   upstream_websocket_closes_ = &prometheus::BuildCounter()
                                     .Name("libsql_gate_upstream_websocket_closes_total")
                                     .Help("Upstream WebSocket connections closed, by why their session ended")
@@ -82,6 +91,7 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
     request_duration_->Add({{"protocol", protocol}}, latency_buckets());
   }
   for (const char* kind : {"timeout", "unavailable"}) upstream_errors_->Add({{"kind", kind}});
+  for (const char* result : {"ok", "error"}) schema_fetches_->Add({{"result", result}});
   for (const WsCloseReason reason : kWsCloseReasons) {
     upstream_websocket_closes_->Add({{"reason", std::string(to_string(reason))}});
   }
@@ -133,6 +143,10 @@ void Metrics::observe_upstream_duration(double seconds) { upstream_duration_all_
 void Metrics::count_upstream_error(std::string_view kind) {
   upstream_errors_->Add({{"kind", label(kind)}}).Increment();
 }
+
+void Metrics::count_schema_fetch(bool ok) { schema_fetches_->Add({{"result", ok ? "ok" : "error"}}).Increment(); }
+
+void Metrics::set_schema_version(double generation) { schema_version_->Set(generation); }
 
 void Metrics::count_upstream_websocket_close(WsCloseReason reason) {
   upstream_websocket_closes_->Add({{"reason", std::string(to_string(reason))}}).Increment();

@@ -42,6 +42,9 @@ class Metrics {
   // kind: "timeout" | "unavailable" | "protocol" | "status".
   void count_upstream_error(std::string_view kind);
   void add_open_connections(std::string_view protocol, double delta);
+  // One fetch of the schema copy from upstream; the copy's generation once published.
+  void count_schema_fetch(bool ok);
+  void set_schema_version(double generation);
   // One client WebSocket session (and its upstream WebSocket) ended.
   void count_upstream_websocket_close(WsCloseReason reason);
 
@@ -63,6 +66,8 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* jwks_fetches_;
   prometheus::Family<prometheus::Gauge>* jwks_keys_;
   prometheus::Family<prometheus::Counter>* upstream_websocket_closes_;
+  prometheus::Family<prometheus::Counter>* schema_fetches_;
+  prometheus::Gauge* schema_version_;
   prometheus::Family<prometheus::Gauge>* jwks_last_success_;
   prometheus::Family<prometheus::Counter>* token_cache_lookups_;
   prometheus::Family<prometheus::Counter>* sql_cache_lookups_;

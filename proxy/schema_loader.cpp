@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "proxy/log.hpp"
+#include "proxy/metrics.hpp"
 #include "proxy/schema_rows.hpp"
 #include "proxy/upstream_pool.hpp"
 
@@ -28,8 +29,8 @@ std::shared_ptr<const policy::SchemaSnapshot> empty_schema() {
 
 }  // namespace
 
-SchemaLoader::SchemaLoader(asio::io_context& home, UpstreamPool& upstream, Logger& logger)
-    : home_(home), upstream_(upstream), logger_(logger), source_(empty_schema()) {
+SchemaLoader::SchemaLoader(asio::io_context& home, UpstreamPool& upstream, Logger& logger, Metrics& metrics)
+    : home_(home), upstream_(upstream), logger_(logger), metrics_(metrics), source_(empty_schema()) {
   attempt_done_.emplace(home_, asio::steady_timer::time_point::max());
   backoff_.emplace(home_);
 }
@@ -64,6 +65,7 @@ asio::awaitable<void> SchemaLoader::run() {
     covered_requests_ = requested_.load(std::memory_order_acquire);
     ++attempts_started_;
     const bool ok = co_await fetch_once();
+    metrics_.count_schema_fetch(ok);
     in_attempt_ = false;
     if (stopped_) break;
     ++attempts_finished_;
@@ -120,6 +122,7 @@ asio::awaitable<bool> SchemaLoader::fetch_once() {
   // Identical rows: keep the published copy, so the analyzers need not re-clone.
   if (changed) {
     source_.publish(built.snapshot);
+    metrics_.set_schema_version(static_cast<double>(source_.generation()));
     logger_.info("schema loaded", {{"objects", read.rows->size()}, {"problems", built.snapshot->problems().size()}});
   }
   loaded_.store(true, std::memory_order_release);

@@ -21,12 +21,13 @@
 namespace gate::proxy {
 
 class Logger;
+class Metrics;
 class UpstreamPool;
 
 class SchemaLoader {
  public:
   // `upstream` must be the pool of `home` (pools never cross threads).
-  SchemaLoader(asio::io_context& home, UpstreamPool& upstream, Logger& logger);
+  SchemaLoader(asio::io_context& home, UpstreamPool& upstream, Logger& logger, Metrics& metrics);
   SchemaLoader(const SchemaLoader&) = delete;
   SchemaLoader& operator=(const SchemaLoader&) = delete;
 
@@ -58,6 +59,7 @@ class SchemaLoader {
   asio::io_context& home_;
   UpstreamPool& upstream_;
   Logger& logger_;
+  Metrics& metrics_;
   policy::SchemaSource source_;
   std::atomic<bool> loaded_{false};
 

@@ -17,6 +17,10 @@ export const SPEC_METRICS = {
   upstream_request_duration_seconds: { labels: [], histogram: true },
   upstream_errors_total: { labels: ["kind"] },
   open_connections: { labels: ["protocol"] },
+  schema_fetches_total: { labels: ["result"] },
+  schema_version: { labels: [] },
+  quota_rejections_total: { labels: ["kind"] },
+  tls_certificate_expiry_timestamp_seconds: { labels: [] },
 };
 // Metrics the gate adds to SPEC §7 (SPEC: "extend it freely"), documented in
 // docs/config.md "Metrics beyond SPEC §7".

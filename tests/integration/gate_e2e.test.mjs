@@ -200,6 +200,9 @@ test("/metrics counts denials by action and analysis cache lookups", async () =>
   assert.ok(value(/^libsql_gate_denials_total\{action="parse_error"\} (\d+)/m) >= 1);
   assert.ok(value(/^libsql_gate_sql_cache_lookups_total\{result="miss"\} (\d+)/m) >= 1);
   assert.ok(value(/^libsql_gate_requests_total\{outcome="allowed",protocol="http"\} (\d+)/m) >= 1);
+  // The first load and the refresh after the earlier CREATE TABLE, each a new copy.
+  assert.ok(value(/^libsql_gate_schema_fetches_total\{result="ok"\} (\d+)/m) >= 2);
+  assert.ok(value(/^libsql_gate_schema_version (\d+)/m) >= 2);
 });
 
 test("an allowed batch answers exactly as upstream does; a denied step refuses the whole pipeline", async () => {

@@ -188,7 +188,7 @@ test("admin: /metrics is Prometheus text with every SPEC §7 name, counting what
   for (const name of ["requests_total", "request_duration_seconds", "auth_failures_total", "denials_total",
                       "jwks_fetches_total", "jwks_keys", "jwks_last_success_timestamp_seconds",
                       "token_cache_lookups_total", "sql_cache_lookups_total", "upstream_request_duration_seconds",
-                      "upstream_errors_total", "open_connections"]) {
+                      "upstream_errors_total", "open_connections", "schema_fetches_total", "schema_version"]) {
     assert.match(text, new RegExp(`^# TYPE libsql_gate_${name} `, "m"), name);
   }
   const missing = text.match(/^libsql_gate_auth_failures_total\{issuer="unknown",reason="header_missing"\} (\d+)/m);
