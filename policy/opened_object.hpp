@@ -14,6 +14,7 @@ enum class OpenedKind : std::uint8_t {
   virtual_table,  // a virtual table, eponymous (json_each, pragma_*, dbstat) or declared
   new_btree,      // a b-tree whose root is in a register: one the statement itself creates
   unmapped,       // nothing of the copy answers to it: refused (fail closed)
+  unknown_virtual_table,  // a virtual table the copy cannot name: refused likewise
 };
 
 std::string_view to_string(OpenedKind kind);

@@ -40,6 +40,7 @@ class WitnessCheck {
         }
         return;
       case OpenedKind::unmapped:
+      case OpenedKind::unknown_virtual_table:
         forbid("program_unmapped",
                "the statement's program opens a table the gate cannot name (or runs SQL of its own)");
         return;

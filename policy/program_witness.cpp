@@ -37,6 +37,7 @@ std::string_view to_string(OpenedKind kind) {
     case OpenedKind::virtual_table: return "virtual_table";
     case OpenedKind::new_btree: return "new_btree";
     case OpenedKind::unmapped: return "unmapped";
+    case OpenedKind::unknown_virtual_table: return "unknown_virtual_table";
   }
   return "unmapped";
 }
@@ -79,15 +80,26 @@ void ProgramObjects::learn(sqlite3* db) {
   }
   // A virtual table's instructions name it only by its connection's address
   // (P4 "vtab:<pointer>"); one EXPLAIN per virtual table learns which is which.
-  for (const auto& [select, name] : virtual_selects) {
-    sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(db, select.c_str(), -1, &raw, nullptr) != SQLITE_OK) continue;
-    SqliteStmt explain(raw);
-    while (sqlite3_step(explain.get()) == SQLITE_ROW) {
-      if (column_string(explain.get(), kOpcode) == "VOpen") virtual_tables_[column_string(explain.get(), kP4)] = name;
+  for (const auto& [select, name] : virtual_selects) learn_from(db, select, name);
+  learned_ = true;
+}
+
+bool ProgramObjects::learn_from(sqlite3* db, const std::string& explain_select, const std::string& name) {
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db, explain_select.c_str(), -1, &raw, nullptr) != SQLITE_OK) return false;
+  SqliteStmt explain(raw);
+  bool found = false;
+  while (sqlite3_step(explain.get()) == SQLITE_ROW) {
+    if (column_string(explain.get(), kOpcode) == "VOpen") {
+      virtual_tables_[column_string(explain.get(), kP4)] = name;
+      found = true;
     }
   }
-  learned_ = true;
+  return found;
+}
+
+bool ProgramObjects::learn_virtual_table(sqlite3* db, std::string_view name) {
+  return learn_from(db, "EXPLAIN SELECT * FROM " + quote_identifier(name), fold_identifier(name));
 }
 
 OpenedObject ProgramObjects::at_root(int database, int root_page, bool write) const {
@@ -125,6 +137,7 @@ std::vector<OpenedObject> ProgramObjects::read(sqlite3_stmt* explain) const {
       add(at_root(sqlite3_column_int(explain, kP3), sqlite3_column_int(explain, kP1), true));
     } else if (opcode == "VOpen" || opcode == "VUpdate") {
       OpenedObject object;
+      object.kind = OpenedKind::unknown_virtual_table;
       object.write = opcode == "VUpdate";
       if (auto it = virtual_tables_.find(column_string(explain, kP4)); it != virtual_tables_.end()) {
         object.kind = OpenedKind::virtual_table;

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -35,6 +36,10 @@ class ProgramObjects {
   // authorizer active (the caller switches its recorder to passive).
   void learn(sqlite3* db);
   bool learned() const { return learned_; }
+  // Learns one more virtual table by name (an eponymous one the connection first
+  // met in a user statement, e.g. an extension's table-valued function); false if
+  // the name is no virtual table.
+  bool learn_virtual_table(sqlite3* db, std::string_view name);
 
   // The opens of one EXPLAIN statement's rows, in program order, deduplicated.
   // Steps `explain` to the end and resets it.
@@ -46,6 +51,7 @@ class ProgramObjects {
     std::string table;  // canonical; == name for a table
   };
   OpenedObject at_root(int database, int root_page, bool write) const;
+  bool learn_from(sqlite3* db, const std::string& explain_select, const std::string& name);
 
   std::vector<std::string> eponymous_;
   bool learned_ = false;

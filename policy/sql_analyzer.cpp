@@ -399,8 +399,12 @@ SharedAnalysis SqlAnalyzer::analyze_text(std::string_view text, BatchState& batc
     StatementRequirements r = requirements_from_events(recorder_.events(), info, config_, *copy_);
     if (program_listed) {
       if (!copy_->program_objects.learned()) copy_->warm_up(config_);
-      apply_program_witness(r, copy_->program_objects.read(statement.get()), recorder_.events(), config_,
-                            *copy_);
+      std::vector<OpenedObject> opened = copy_->program_objects.read(statement.get());
+      bool unknown_virtual = std::any_of(opened.begin(), opened.end(), [](const OpenedObject& o) {
+        return o.kind == OpenedKind::unknown_virtual_table;
+      });
+      if (unknown_virtual && learn_eponymous_tables()) opened = copy_->program_objects.read(statement.get());
+      apply_program_witness(r, std::move(opened), recorder_.events(), config_, *copy_);
     } else if (!r.forbidden) {
       r.forbidden = Forbidden{"program_unreadable", "the statement's program could not be read (EXPLAIN failed)"};
     }
@@ -413,6 +417,21 @@ SharedAnalysis SqlAnalyzer::analyze_text(std::string_view text, BatchState& batc
     out->push_back(std::move(r));
   }
   return out;
+}
+
+bool SqlAnalyzer::learn_eponymous_tables() {
+  // A virtual table the copy does not declare and warm-up did not meet (an
+  // extension's table-valued function): the authorizer named it in a READ, which
+  // is what makes it a candidate; its address then tells whether it is the one
+  // opened. Names the schema has are tables, views or CTE names, never this.
+  bool learned = false;
+  for (const AuthorizerEvent& event : recorder_.events()) {
+    if (event.code != SQLITE_READ || event.arg1.empty()) continue;
+    std::string name = fold_identifier(event.arg1);
+    if (copy_->facts(name, false).exists || copy_->facts(name, true).exists) continue;
+    learned = copy_->program_objects.learn_virtual_table(copy_->db.get(), name) || learned;
+  }
+  return learned;
 }
 
 void SqlAnalyzer::apply_to_copy(std::string_view statement_sql, BatchState& batch) {
