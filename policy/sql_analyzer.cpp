@@ -294,7 +294,8 @@ SharedAnalysis SqlAnalyzer::analyze_text(std::string_view text, BatchState& batc
   // SQLite stops reading at a NUL byte, so text after one would never be analysed
   // while an upstream that splits statements itself might run it: refuse it.
   bool has_nul = text.find('\0') != std::string_view::npos;
-  if (text.size() > static_cast<std::size_t>(INT_MAX) || has_nul) {
+  // (Room is left for the EXPLAIN prefix written in front of each statement.)
+  if (text.size() > static_cast<std::size_t>(INT_MAX) - kExplain.size() || has_nul) {
     StatementRequirements r;
     r.sql = std::string(trim_whitespace(text.substr(0, std::min<std::size_t>(text.size(), 4096))));
     r.parse_error = ParseError{has_nul ? "SQL text contains a NUL byte" : "SQL text too long"};
