@@ -75,9 +75,12 @@ class WitnessCheck {
     }
     if (object.kind == OpenedKind::virtual_table) {
       if (table == "json_each" || table == "json_tree") return;  // pure functions of their arguments
-      if (table.starts_with("pragma_")) {
-        // Judged from its argument by the authorizer rules, which need the READ
-        // callback; one the program opens without it cannot be judged.
+      // An eponymous table other than these two (needing a grant naming them) is
+      // judged by the authorizer rules from its READ callback — a pragma_* from its
+      // argument, an extension's function from what it reads; one the program
+      // opens without that callback cannot be judged.
+      bool eponymous = !lookup_.facts(table, object.temp).exists;
+      if (eponymous && table != "dbstat" && table != "sqlite_stmt") {
         bool reported = std::any_of(events_.begin(), events_.end(), [&](const AuthorizerEvent& e) {
           return e.code == SQLITE_READ && fold_identifier(e.arg1) == table;
         });

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <climits>
+#include <cstddef>
 #include <cstring>
 #include <optional>
 #include <unordered_map>
@@ -370,7 +371,9 @@ SharedAnalysis SqlAnalyzer::analyze_text(std::string_view text, BatchState& batc
           SqliteStmt listed(raw);
           recorder_.set_mode(AuthorizerRecorder::Mode::passive);
           program_listed = listed_rc == SQLITE_OK && listed && sqlite3_stmt_isexplain(listed.get()) == 1 &&
-                           explained_tail == tail + kExplain.size() - text.data() + explain_text.data() &&
+                           explained_tail &&
+                           explained_tail - explain_text.data() ==
+                               tail - text.data() + static_cast<std::ptrdiff_t>(kExplain.size()) &&
                            recorder_.events() == as_written;
           if (program_listed) statement = std::move(listed);
         }

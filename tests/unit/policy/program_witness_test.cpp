@@ -41,6 +41,10 @@ StatementRequirements witnessed(std::vector<Requirement> requirements, std::vect
   shadow.exists = true;
   shadow.shadow_owner = "docs";
   lookup.facts_by_name["docs_content"] = shadow;
+  ObjectFacts declared_virtual;
+  declared_virtual.exists = true;
+  declared_virtual.is_virtual = true;
+  lookup.facts_by_name["docs"] = declared_virtual;
   apply_program_witness(statement, std::move(opened), events, PolicyConfig{}, lookup);
   return statement;
 }
@@ -110,6 +114,17 @@ TEST_CASE("program witness: virtual tables") {
         "data_read:users");
   OpenedObject docs{OpenedKind::virtual_table, "docs", "", false, false};
   CHECK(testing::format_statement(witnessed({}, {docs})) == "data_read:docs");
+  // An extension's eponymous table (libSQL's vector_top_k) is judged by the
+  // authorizer rules from its READ, or refused without one.
+  OpenedObject extension{OpenedKind::virtual_table, "vector_top_k", "", false, false};
+  CHECK(testing::format_statement(witnessed({}, {extension})) == "forbidden:program_unreported_virtual_table");
+  AuthorizerEvent read_extension;
+  read_extension.code = SQLITE_READ;
+  read_extension.arg1 = "vector_top_k";
+  CHECK(testing::format_statement(witnessed({{"movies", Action::data_read}}, {extension}, false, {read_extension})) ==
+        "data_read:movies");
+  OpenedObject dbstat{OpenedKind::virtual_table, "dbstat", "", false, false};
+  CHECK(testing::format_statement(witnessed({}, {dbstat})) == "data_read:dbstat");
 }
 
 TEST_CASE("program witness: a virtual table met first in a user statement is learnt by name") {
