@@ -103,28 +103,24 @@ TEST_CASE("program witness: what the reported statement itself covers") {
 }
 
 TEST_CASE("program witness: virtual tables") {
-  OpenedObject json{OpenedKind::virtual_table, "json_each", "", false, false};
-  CHECK(testing::format_statement(witnessed({}, {json})) == "none");
-  OpenedObject pragma{OpenedKind::virtual_table, "pragma_table_info", "", false, false};
-  CHECK(testing::format_statement(witnessed({}, {pragma})) == "forbidden:program_unreported_virtual_table");
-  AuthorizerEvent read;
-  read.code = SQLITE_READ;
-  read.arg1 = "pragma_table_info";
-  CHECK(testing::format_statement(witnessed({{"users", Action::data_read}}, {pragma}, false, {read})) ==
-        "data_read:users");
-  OpenedObject docs{OpenedKind::virtual_table, "docs", "", false, false};
-  CHECK(testing::format_statement(witnessed({}, {docs})) == "data_read:docs");
-  // An extension's eponymous table (libSQL's vector_top_k) is judged by the
-  // authorizer rules from its READ, or refused without one.
-  OpenedObject extension{OpenedKind::virtual_table, "vector_top_k", "", false, false};
-  CHECK(testing::format_statement(witnessed({}, {extension})) == "forbidden:program_unreported_virtual_table");
-  AuthorizerEvent read_extension;
-  read_extension.code = SQLITE_READ;
-  read_extension.arg1 = "vector_top_k";
-  CHECK(testing::format_statement(witnessed({{"movies", Action::data_read}}, {extension}, false, {read_extension})) ==
-        "data_read:movies");
-  OpenedObject dbstat{OpenedKind::virtual_table, "dbstat", "", false, false};
-  CHECK(testing::format_statement(witnessed({}, {dbstat})) == "data_read:dbstat");
+  auto opened = [](std::string name) { return OpenedObject{OpenedKind::virtual_table, std::move(name), "", false, false}; };
+  auto read_of = [](std::string name) {
+    AuthorizerEvent read;
+    read.code = SQLITE_READ;
+    read.arg1 = std::move(name);
+    return read;
+  };
+  CHECK(testing::format_statement(witnessed({}, {opened("json_each")})) == "none");
+  CHECK(testing::format_statement(witnessed({}, {opened("docs")})) == "data_read:docs");
+  CHECK(testing::format_statement(witnessed({}, {opened("dbstat")})) == "data_read:dbstat");
+  // Eponymous tables judged by the authorizer rules from their READ (a pragma
+  // from its argument, libSQL's vector_top_k from its index), refused without one.
+  for (std::string name : {"pragma_table_info", "vector_top_k"}) {
+    CAPTURE(name);
+    CHECK(testing::format_statement(witnessed({}, {opened(name)})) == "forbidden:program_unreported_virtual_table");
+    CHECK(testing::format_statement(witnessed({{"users", Action::data_read}}, {opened(name)}, false, {read_of(name)})) ==
+          "data_read:users");
+  }
 }
 
 TEST_CASE("program witness: a virtual table met first in a user statement is learnt by name") {
