@@ -28,6 +28,8 @@ struct AuthorizerEvent {
   // fills it from names a CTE can spoof (DESIGN.md pitfall 3): it is only ever
   // used to ADD requirements, never to waive one.
   std::string inner;
+
+  friend bool operator==(const AuthorizerEvent&, const AuthorizerEvent&) = default;
 };
 
 class AuthorizerRecorder {

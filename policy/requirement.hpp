@@ -1,12 +1,14 @@
 #pragma once
 // What one SQL statement needs in order to run (SPEC §6), as found by the
 // SqlAnalyzer: the (table, action) pairs it touches, or why it may never run.
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "policy/action.hpp"
+#include "policy/opened_object.hpp"
 
 namespace gate::policy {
 
@@ -32,6 +34,10 @@ struct ParseError {
 struct StatementRequirements {
   std::string sql;  // the statement's own text (one of possibly several in a request)
   std::vector<Requirement> requirements;  // deduplicated, in first-seen order
+  // The first `from_authorizer` requirements are the authorizer's report; the rest
+  // were added by the program witness (tables opened without an authorizer callback).
+  std::size_t from_authorizer = 0;
+  std::vector<OpenedObject> opened;  // what the compiled program opens (second witness)
   std::optional<Forbidden> forbidden;
   std::optional<ParseError> parse_error;
   bool transaction_control = false;  // BEGIN/COMMIT/ROLLBACK/SAVEPOINT/RELEASE

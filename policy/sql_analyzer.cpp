@@ -3,12 +3,17 @@
 #include <algorithm>
 #include <array>
 #include <climits>
+#include <cstddef>
+#include <cstring>
 #include <optional>
 #include <unordered_map>
 
 #include "policy/authorizer_rules.hpp"
+#include "policy/program_rules.hpp"
+#include "policy/program_witness.hpp"
 #include "policy/sql_tokenizer.hpp"
 #include "policy/sqlite_connection.hpp"
+#include "policy/table_name.hpp"
 
 namespace gate::policy {
 
@@ -26,11 +31,6 @@ bool has_replace_constraint(std::string_view create_sql) {
     if (tokens[i].is_word("CONFLICT") && tokens[i + 1].is_word("REPLACE")) return true;
   }
   return false;
-}
-
-bool is_create_virtual(std::string_view sql) {
-  auto tokens = tokenize_sql(sql.substr(0, std::min<std::size_t>(sql.size(), 64)));
-  return tokens.size() >= 2 && tokens[0].is_word("CREATE") && tokens[1].is_word("VIRTUAL");
 }
 
 // Runs a statement of our own to completion (passive recorder).
@@ -57,14 +57,18 @@ std::optional<std::string> create_table_as_without_rows(std::string_view sql) {
   return std::string(sql.substr(0, select_start)) + " SELECT * FROM (" + std::string(select) + "\n) LIMIT 0";
 }
 
-std::string quote_identifier(std::string_view name) {
-  std::string out = "\"";
-  for (char c : name) {
-    if (c == '"') out += '"';
-    out += c;
+// The eponymous virtual tables a program may open without a schema row naming
+// them: the JSON functions, the allowed table-valued pragmas, and the two that
+// need a grant naming them (authorizer_rules).
+std::vector<std::string> eponymous_virtual_tables(const PolicyConfig& config) {
+  std::vector<std::string> names{"json_each", "json_tree", "dbstat", "sqlite_stmt"};
+  for (const auto& pragma : config.allowed_pragmas) {
+    if (pragma_takes_table_argument(fold_identifier(pragma))) names.push_back("pragma_" + fold_identifier(pragma));
   }
-  return out + "\"";
+  return names;
 }
+
+constexpr std::string_view kExplain = "EXPLAIN ";
 
 }  // namespace
 
@@ -75,6 +79,9 @@ struct SqlAnalyzer::Copy final : ObjectLookup {
   AuthorizerRecorder* recorder = nullptr;
   std::array<SqliteStmt, 2> lookup_statements;  // main, temp
   std::array<std::unordered_map<std::string, ObjectFacts>, 2> memo;
+  ProgramObjects program_objects;
+
+  explicit Copy(const PolicyConfig& config) : program_objects(eponymous_virtual_tables(config)) {}
 
   // Pitfall "virtual tables emit sqlite_master noise on first use per
   // connection" (FTS5 even prepares a PRAGMA): touch each one, unrecorded. SQLite
@@ -103,12 +110,14 @@ struct SqlAnalyzer::Copy final : ObjectLookup {
       }
     }
     for (const auto& sql : warm) run_quietly(handle, sql);
+    program_objects.learn(handle);
     recorder->set_mode(mode);
   }
 
   void forget_facts() {
     memo[0].clear();
     memo[1].clear();
+    program_objects.forget();
   }
 
   const ObjectFacts& facts(std::string_view canonical_name, bool temp) override {
@@ -198,7 +207,7 @@ void SqlAnalyzer::follow_schema() {
   }
   if (copy_ && copy_->snapshot && copy_->snapshot->version() == snapshot->version()) return;
 
-  auto copy = std::make_unique<Copy>();
+  auto copy = std::make_unique<Copy>(config_);
   copy->db = snapshot->open_copy(copy_error_);
   if (!copy->db) {
     copy_.reset();
@@ -286,23 +295,90 @@ SharedAnalysis SqlAnalyzer::analyze_text(std::string_view text, BatchState& batc
   // SQLite stops reading at a NUL byte, so text after one would never be analysed
   // while an upstream that splits statements itself might run it: refuse it.
   bool has_nul = text.find('\0') != std::string_view::npos;
-  if (text.size() > static_cast<std::size_t>(INT_MAX) || has_nul) {
+  // (Room is left for the EXPLAIN prefix written in front of each statement.)
+  if (text.size() > static_cast<std::size_t>(INT_MAX) - kExplain.size() || has_nul) {
     StatementRequirements r;
     r.sql = std::string(trim_whitespace(text.substr(0, std::min<std::size_t>(text.size(), 4096))));
     r.parse_error = ParseError{has_nul ? "SQL text contains a NUL byte" : "SQL text too long"};
     out->push_back(std::move(r));
     return out;
   }
+  // Both witnesses come from one compile: each statement is prepared as
+  // `EXPLAIN <statement>` with the recording authorizer. EXPLAIN changes only what
+  // stepping returns (the program instead of its rows): the same code is generated,
+  // the same callbacks fire, and sqlite3_stmt_readonly answers for the statement
+  // itself. A second prepare would double the cost of every uncached analysis.
+  // The prefix is written in place in front of each statement of one copy of the
+  // text (over bytes already analysed), so a long text costs one copy, not one per
+  // statement.
+  std::string explain_text;
+  explain_text.reserve(kExplain.size() + text.size());
+  explain_text.append(kExplain).append(text);
   const char* position = text.data();
   const char* end = text.data() + text.size();
   while (position < end) {
-    recorder_.begin_statement(
-        starts_with_pragma(std::string_view(position, static_cast<std::size_t>(end - position))));
+    const auto offset = static_cast<std::size_t>(position - text.data());
+    const auto remaining = static_cast<std::size_t>(end - position);
+    bool is_pragma = starts_with_pragma(std::string_view(position, remaining));
+    char* explained = explain_text.data() + offset;
+    std::memcpy(explained, kExplain.data(), kExplain.size());
+    recorder_.begin_statement(is_pragma);
     sqlite3_stmt* raw = nullptr;
-    const char* tail = nullptr;
-    int rc = sqlite3_prepare_v2(db, position, static_cast<int>(end - position), &raw, &tail);
+    const char* explained_tail = nullptr;
+    int rc = sqlite3_prepare_v2(db, explained, static_cast<int>(remaining + kExplain.size()), &raw,
+                                &explained_tail);
     SqliteStmt statement(raw);
     recorder_.set_mode(AuthorizerRecorder::Mode::passive);
+    const char* tail = nullptr;
+    // isexplain 2 is EXPLAIN QUERY PLAN: the client's text began "QUERY PLAN",
+    // which only parses after our prefix.
+    bool program_listed = rc == SQLITE_OK && statement && sqlite3_stmt_isexplain(statement.get()) == 1;
+    if (program_listed) {
+      tail = explained_tail ? text.data() + (explained_tail - explain_text.data() - kExplain.size()) : end;
+    } else {
+      // An empty statement, the client's own EXPLAIN, or text that does not
+      // prepare: prepared as written, so errors and tails are SQLite's own for it.
+      statement.reset();
+      recorder_.begin_statement(is_pragma);
+      raw = nullptr;
+      rc = sqlite3_prepare_v2(db, position, static_cast<int>(remaining), &raw, &tail);
+      statement.reset(raw);
+      recorder_.set_mode(AuthorizerRecorder::Mode::passive);
+      if (rc == SQLITE_OK && statement && tail) {
+        // EXPLAIN cannot precede the empty statements (";") SQLite skips before
+        // this one, nor the client's own EXPLAIN [QUERY PLAN] (which needs what
+        // its statement needs, so its statement's program is read). List the
+        // program from where that statement starts, and only if SQLite compiles
+        // the very same statement there: the same end and the same callbacks.
+        auto tokens = tokenize_sql(std::string_view(position, static_cast<std::size_t>(tail - position)));
+        std::size_t first = 0;
+        while (first < tokens.size() && tokens[first].is(';')) ++first;
+        int explain = sqlite3_stmt_isexplain(statement.get());
+        if (explain > 0 && first < tokens.size() && tokens[first].is_word("EXPLAIN")) ++first;
+        if (explain == 2 && first + 1 < tokens.size() && tokens[first].is_word("QUERY") &&
+            tokens[first + 1].is_word("PLAN")) {
+          first += 2;
+        }
+        if (first > 0 && first < tokens.size()) {
+          std::vector<AuthorizerEvent> as_written = recorder_.events();
+          const auto start = static_cast<std::size_t>(tokens[first].text.data() - text.data());
+          std::memcpy(explain_text.data() + start, kExplain.data(), kExplain.size());
+          recorder_.begin_statement(is_pragma);
+          raw = nullptr;
+          explained_tail = nullptr;
+          int listed_rc = sqlite3_prepare_v2(db, explain_text.data() + start,
+                                             static_cast<int>(explain_text.size() - start), &raw, &explained_tail);
+          SqliteStmt listed(raw);
+          recorder_.set_mode(AuthorizerRecorder::Mode::passive);
+          program_listed = listed_rc == SQLITE_OK && listed && sqlite3_stmt_isexplain(listed.get()) == 1 &&
+                           explained_tail &&
+                           explained_tail - explain_text.data() ==
+                               tail - text.data() + static_cast<std::ptrdiff_t>(kExplain.size()) &&
+                           recorder_.events() == as_written;
+          if (program_listed) statement = std::move(listed);
+        }
+      }
+    }
     if (rc != SQLITE_OK) {
       // SQLite stops at the error, so where this statement ends is unknown: it and
       // the rest of the text are reported together (the request is refused anyway).
@@ -325,18 +401,44 @@ SharedAnalysis SqlAnalyzer::analyze_text(std::string_view text, BatchState& batc
 
     PreparedStatementInfo info{statement_sql, sqlite3_stmt_readonly(statement.get()) != 0};
     StatementRequirements r = requirements_from_events(recorder_.events(), info, config_, *copy_);
+    if (program_listed) {
+      if (!copy_->program_objects.learned()) copy_->warm_up(config_);
+      std::vector<OpenedObject> opened = copy_->program_objects.read(statement.get());
+      bool unknown_virtual = std::any_of(opened.begin(), opened.end(), [](const OpenedObject& o) {
+        return o.kind == OpenedKind::unknown_virtual_table;
+      });
+      if (unknown_virtual && learn_eponymous_tables()) opened = copy_->program_objects.read(statement.get());
+      apply_program_witness(r, std::move(opened), recorder_.events(), config_, *copy_);
+    } else if (!r.forbidden) {
+      r.forbidden = Forbidden{"program_unreadable", "the statement's program could not be read (EXPLAIN failed)"};
+    }
     bool later_statements =
         more_texts_follow ||
         !trim_whitespace(std::string_view(position, static_cast<std::size_t>(end - position))).empty();
     if (later_statements && !r.forbidden && applies_to_schema_copy(recorder_.events())) {
-      apply_to_copy(statement.get(), statement_sql, batch);
+      apply_to_copy(statement_sql, batch);
     }
     out->push_back(std::move(r));
   }
   return out;
 }
 
-void SqlAnalyzer::apply_to_copy(sqlite3_stmt* statement, std::string_view statement_sql, BatchState& batch) {
+bool SqlAnalyzer::learn_eponymous_tables() {
+  // A virtual table the copy does not declare and warm-up did not meet (an
+  // extension's table-valued function): the authorizer named it in a READ, which
+  // is what makes it a candidate; its address then tells whether it is the one
+  // opened. Names the schema has are tables, views or CTE names, never this.
+  bool learned = false;
+  for (const AuthorizerEvent& event : recorder_.events()) {
+    if (event.code != SQLITE_READ || event.arg1.empty()) continue;
+    std::string name = fold_identifier(event.arg1);
+    if (copy_->facts(name, false).exists || copy_->facts(name, true).exists) continue;
+    learned = copy_->program_objects.learn_virtual_table(copy_->db.get(), name) || learned;
+  }
+  return learned;
+}
+
+void SqlAnalyzer::apply_to_copy(std::string_view statement_sql, BatchState& batch) {
   // The only user statement ever stepped: allowed DDL, on the schema-only copy,
   // inside our savepoint, with ATTACH/load_extension still refused by the passive
   // authorizer. It must not cost unbounded time or memory either: a CREATE TABLE
@@ -349,15 +451,19 @@ void SqlAnalyzer::apply_to_copy(sqlite3_stmt* statement, std::string_view statem
     if (!exec_sql(db, "SAVEPOINT libsql_gate_batch").empty()) return;
     batch.savepoint_open = true;
   }
-  SqliteStmt rewritten;
-  if (auto columns_only = create_table_as_without_rows(statement_sql)) {
+  // The analysed statement was compiled under EXPLAIN (stepping it lists its
+  // program), so the statement applied is compiled again from its text.
+  SqliteStmt applied;
+  auto compile = [&](std::string_view sql) {
     sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(db, columns_only->c_str(), static_cast<int>(columns_only->size()), &raw,
-                           nullptr) == SQLITE_OK) {
-      rewritten.reset(raw);
+    if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &raw, nullptr) == SQLITE_OK) {
+      applied.reset(raw);
     }
-  }
-  sqlite3_stmt* to_step = rewritten ? rewritten.get() : statement;
+  };
+  if (auto columns_only = create_table_as_without_rows(statement_sql)) compile(*columns_only);
+  if (!applied) compile(statement_sql);
+  if (!applied) return;
+  sqlite3_stmt* to_step = applied.get();
 
   struct Budget {
     long remaining;

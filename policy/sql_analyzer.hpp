@@ -62,7 +62,8 @@ class SqlAnalyzer {
 
   void follow_schema();
   SharedAnalysis analyze_text(std::string_view text, BatchState& batch, bool more_texts_follow);
-  void apply_to_copy(sqlite3_stmt* statement, std::string_view statement_sql, BatchState& batch);
+  void apply_to_copy(std::string_view statement_sql, BatchState& batch);
+  bool learn_eponymous_tables();
   void end_batch(BatchState& batch);
 
   const SchemaSource& schema_;

@@ -1,5 +1,6 @@
 #include "policy/sql_tokenizer.hpp"
 
+#include <algorithm>
 #include <cstddef>
 
 namespace gate::policy {
@@ -154,6 +155,11 @@ bool mentions_replace_conflict(std::string_view sql) {
     if (!is_function_call) return true;
   }
   return false;
+}
+
+bool is_create_virtual(std::string_view sql) {
+  auto tokens = tokenize_sql(sql.substr(0, std::min<std::size_t>(sql.size(), 64)), 2);
+  return tokens.size() >= 2 && tokens[0].is_word("CREATE") && tokens[1].is_word("VIRTUAL");
 }
 
 }  // namespace gate::policy

@@ -54,6 +54,10 @@ struct CreateTableHead {
 };
 std::optional<CreateTableHead> parse_create_table_head(const std::vector<SqlToken>& tokens);
 
+// True when the text starts with CREATE VIRTUAL TABLE (the schema keeps each
+// object's text as written, so this tells a virtual table's row from a table's).
+bool is_create_virtual(std::string_view sql);
+
 // True when the text uses the REPLACE conflict algorithm anywhere: `REPLACE INTO`,
 // `INSERT OR REPLACE`, `UPDATE OR REPLACE`, `ON CONFLICT REPLACE` — any REPLACE
 // keyword that is not the replace() function. Errs on the side of "yes".

@@ -11,4 +11,7 @@ namespace gate::policy {
 // quoted name stands for one quote character ("a""b" -> a"b).
 std::string normalize_table_name(std::string_view written);
 
+// The name as an SQL identifier SQLite reads back as exactly that name: "a""b".
+std::string quote_identifier(std::string_view name);
+
 }  // namespace gate::policy

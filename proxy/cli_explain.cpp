@@ -8,7 +8,9 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -163,10 +165,30 @@ ojson requirements_json(const std::vector<policy::Requirement>& requirements) {
   return out;
 }
 
+// SPEC §6 "two witnesses": what the authorizer reported, what the compiled
+// program opens, and which requirements only the program showed (an authorizer gap).
+ojson witnesses_json(const policy::StatementRequirements& statement) {
+  std::size_t split = std::min(statement.from_authorizer, statement.requirements.size());
+  auto first = statement.requirements.begin();
+  auto middle = first + static_cast<std::ptrdiff_t>(split);
+  ojson opened = ojson::array();
+  for (const auto& object : statement.opened) {
+    ojson entry = {{"kind", std::string(policy::to_string(object.kind))},
+                   {"table", object.table.empty() ? ojson(nullptr) : ojson(object.table)},
+                   {"access", object.write ? "write" : "read"}};
+    if (!object.via.empty()) entry["index"] = object.via;
+    if (object.temp) entry["temp"] = true;
+    opened.push_back(std::move(entry));
+  }
+  return {{"authorizer", requirements_json({first, middle})},
+          {"program", {{"opened", std::move(opened)}, {"added", requirements_json({middle, statement.requirements.end()})}}}};
+}
+
 ojson statement_json(const policy::StatementRequirements& statement,
                     const policy::StatementVerdict& verdict) {
   ojson out = {{"sql", statement.sql},
               {"requirements", requirements_json(statement.requirements)},
+              {"witnesses", witnesses_json(statement)},
               {"transaction_control", statement.transaction_control},
               {"changes_schema", statement.changes_schema}};
   if (statement.forbidden) {

@@ -51,7 +51,8 @@ class ExplainFixture {
                                         "    claims:\n      roles: \"o.rol\"\n"
                                         "    roles:\n      member: [\"all:data_read\", \"comments:data_add\"]\n";
     std::ofstream(path("schema.sql")) << "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n"
-                                         "CREATE TABLE comments (id INTEGER PRIMARY KEY, body TEXT);\n";
+                                         "CREATE TABLE comments (id INTEGER PRIMARY KEY, body TEXT);\n"
+                                         "CREATE INDEX users_name ON users(name);\n";
   }
   ~ExplainFixture() {
     std::error_code ec;
@@ -180,4 +181,32 @@ TEST_CASE("explain: usage errors exit 2") {
   CHECK(not_json.err.find("--claims") != std::string::npos);
   CHECK(fixture.run_binary("explain" + config + " --claims '{\"iss\":\"https://evil\"}' --sql 'SELECT 1'")
             .exit_code == 1);
+}
+
+TEST_CASE("explain: both witnesses, and what only the program showed") {
+  ExplainFixture fixture;
+  const json only_comments = {{"iss", "http://localhost/dev"}, {"sub", "u1"},
+                              {"perm", json::array({"comments:data_read"})}};
+  // SQLite 3.40.1's authorizer reports no read of users here; the program opens it.
+  Run gap = fixture.explain_claims(only_comments, "SELECT * FROM users a NATURAL FULL JOIN users b");
+  CHECK(gap.exit_code == 1);
+  json out = gap.output();
+  REQUIRE(out["statements"].size() == 1);
+  const json& statement = out["statements"][0];
+  const json read_users = {{"table", "users"}, {"action", "data_read"}};
+  CHECK(statement["requirements"] == json::array({read_users}));
+  CHECK(statement["witnesses"]["authorizer"] == json::array());
+  CHECK(statement["witnesses"]["program"]["added"] == json::array({read_users}));
+  CHECK(statement["witnesses"]["program"]["opened"] ==
+        json::array({{{"kind", "table"}, {"table", "users"}, {"access", "read"}}}));
+  CHECK(out["decision"]["message"] == "permission denied: data_read on table \"users\"");
+
+  // Both witnesses agree: nothing added; an index open names its table.
+  Run agree = fixture.explain_claims(kMember, "SELECT name FROM users WHERE name = 'a'");
+  CHECK(agree.exit_code == 0);
+  json witnesses = agree.output()["statements"][0]["witnesses"];
+  CHECK(witnesses["authorizer"] == json::array({read_users}));
+  CHECK(witnesses["program"]["added"] == json::array());
+  CHECK(witnesses["program"]["opened"] ==
+        json::array({{{"kind", "table"}, {"table", "users"}, {"access", "read"}, {"index", "users_name"}}}));
 }
