@@ -7,8 +7,12 @@
 #include <unordered_map>
 
 #include "policy/authorizer_rules.hpp"
+#include "policy/libsql_statement_rules.hpp"
+#include "policy/libsql_statements.hpp"
 #include "policy/sql_tokenizer.hpp"
 #include "policy/sqlite_connection.hpp"
+#include "policy/table_name.hpp"
+#include "policy/vector_search.hpp"
 
 namespace gate::policy {
 
@@ -57,19 +61,10 @@ std::optional<std::string> create_table_as_without_rows(std::string_view sql) {
   return std::string(sql.substr(0, select_start)) + " SELECT * FROM (" + std::string(select) + "\n) LIMIT 0";
 }
 
-std::string quote_identifier(std::string_view name) {
-  std::string out = "\"";
-  for (char c : name) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 }  // namespace
 
 // One thread's private clone of a snapshot, with the lookups the rules need.
-struct SqlAnalyzer::Copy final : ObjectLookup {
+struct SqlAnalyzer::Copy final : ObjectLookup, VectorIndexCatalog {
   SqliteDb db;
   std::shared_ptr<const SchemaSnapshot> snapshot;
   AuthorizerRecorder* recorder = nullptr;
@@ -106,6 +101,24 @@ struct SqlAnalyzer::Copy final : ObjectLookup {
     recorder->set_mode(mode);
   }
 
+  // Asked by vector_top_k while a user statement is planned (vector_search.hpp).
+  std::optional<std::string> vector_index_table(std::string_view index_name) override {
+    auto mode = recorder->mode();
+    recorder->set_mode(AuthorizerRecorder::Mode::passive);
+    auto table = find_vector_index_table(db.get(), index_name);
+    recorder->set_mode(mode);
+    return table;
+  }
+
+  void vector_top_k_reads(const std::optional<std::string>& table) override {
+    AuthorizerEvent event;
+    event.code = kVectorTopKRead;
+    event.has_arg1 = table.has_value();
+    event.arg1 = table.value_or("");
+    event.database = "main";
+    recorder->add_event(std::move(event));
+  }
+
   void forget_facts() {
     memo[0].clear();
     memo[1].clear();
@@ -140,6 +153,7 @@ struct SqlAnalyzer::Copy final : ObjectLookup {
       sqlite3_reset(stmt);
       sqlite3_clear_bindings(stmt);
     }
+    if (out.exists && type == "table" && !temp) out.vector_shadow_owners = vector_shadow_owners(db.get(), name);
     recorder->set_mode(mode);
     if (!out.exists) return out;
     const auto& stand_ins = snapshot->stand_in_virtual_tables();
@@ -199,7 +213,7 @@ void SqlAnalyzer::follow_schema() {
   if (copy_ && copy_->snapshot && copy_->snapshot->version() == snapshot->version()) return;
 
   auto copy = std::make_unique<Copy>();
-  copy->db = snapshot->open_copy(copy_error_);
+  copy->db = snapshot->open_copy(copy_error_, copy.get());
   if (!copy->db) {
     copy_.reset();
     return;
@@ -296,11 +310,35 @@ SharedAnalysis SqlAnalyzer::analyze_text(std::string_view text, BatchState& batc
   const char* position = text.data();
   const char* end = text.data() + text.size();
   while (position < end) {
+    // libSQL statements SQLite cannot parse (libsql_statements.hpp): ALTER COLUMN
+    // and CREATE/DROP FUNCTION are analysed by our rules, RANDOM ROWID tables are
+    // prepared without the option.
+    auto libsql = recognise_libsql_statement(std::string_view(position, static_cast<std::size_t>(end - position)));
+    if (libsql && libsql->kind != LibsqlStatement::Kind::random_rowid_table) {
+      std::string_view statement_sql = trim_whitespace(std::string_view(position, libsql->length));
+      position += libsql->length;
+      bool keep = more_texts_follow ||
+                  !trim_whitespace(std::string_view(position, static_cast<std::size_t>(end - position))).empty();
+      if (keep && !batch.savepoint_open) {
+        batch.savepoint_open = exec_sql(db, "SAVEPOINT libsql_gate_batch").empty();
+        keep = batch.savepoint_open;
+      }
+      auto r = libsql_statement_requirements(*libsql, statement_sql, db, config_, *copy_, keep);
+      copy_->forget_facts();
+      copy_->warm_up(config_);
+      if (keep && !r.forbidden && !r.parse_error) batch.applied_ddl = batch.applied_ddl || r.changes_schema;
+      out->push_back(std::move(r));
+      if (out->back().parse_error) break;  // as for any statement that does not prepare
+      continue;
+    }
     recorder_.begin_statement(
         starts_with_pragma(std::string_view(position, static_cast<std::size_t>(end - position))));
     sqlite3_stmt* raw = nullptr;
     const char* tail = nullptr;
-    int rc = sqlite3_prepare_v2(db, position, static_cast<int>(end - position), &raw, &tail);
+    int rc = libsql ? sqlite3_prepare_v2(db, libsql->sqlite_sql.c_str(), static_cast<int>(libsql->sqlite_sql.size()),
+                                         &raw, nullptr)
+                    : sqlite3_prepare_v2(db, position, static_cast<int>(end - position), &raw, &tail);
+    if (libsql) tail = position + libsql->length;
     SqliteStmt statement(raw);
     recorder_.set_mode(AuthorizerRecorder::Mode::passive);
     if (rc != SQLITE_OK) {

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "policy/vector_search.hpp"
+
 namespace gate::policy {
 
 namespace {
@@ -45,7 +47,7 @@ std::string exec_sql(sqlite3* db, const char* sql) {
   return out;
 }
 
-SqliteDb open_analysis_database(std::string& error) {
+SqliteDb open_analysis_database(std::string& error, VectorIndexCatalog* catalog) {
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(":memory:", &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                            nullptr);
@@ -64,6 +66,10 @@ SqliteDb open_analysis_database(std::string& error) {
       sqlite3_create_function_v2(db.get(), name, argc, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
                                  libsql_stand_in, nullptr, nullptr, nullptr);
     }
+  }
+  if (!register_vector_top_k(db.get(), catalog)) {
+    error = "cannot register vector_top_k: " + std::string(sqlite3_errmsg(db.get()));
+    return nullptr;
   }
   // temp_store=MEMORY: this build defaults to temp FILES; sorts and temp tables of
   // the copy must never touch the filesystem.

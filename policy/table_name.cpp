@@ -33,4 +33,13 @@ std::string normalize_table_name(std::string_view written) {
   return out;
 }
 
+std::string quote_identifier(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
 }  // namespace gate::policy

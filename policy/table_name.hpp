@@ -11,4 +11,7 @@ namespace gate::policy {
 // quoted name stands for one quote character ("a""b" -> a"b).
 std::string normalize_table_name(std::string_view written);
 
+// The name as a double-quoted identifier, safe to splice into SQL we build.
+std::string quote_identifier(std::string_view name);
+
 }  // namespace gate::policy
