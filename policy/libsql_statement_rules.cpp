@@ -61,6 +61,7 @@ std::string rewrite_table(sqlite3* db, const std::string& table, const std::stri
 StatementRequirements libsql_statement_requirements(const LibsqlStatement& statement, std::string_view sql,
                                                     sqlite3* db, const PolicyConfig& config,
                                                     ObjectLookup& lookup, bool keep_in_copy) {
+  if (statement.kind == LibsqlStatement::Kind::random_rowid_table) return not_prepared(sql, statement.refused);
   if (statement.kind != LibsqlStatement::Kind::alter_column) {
     StatementRequirements out;
     out.sql = std::string(sql);

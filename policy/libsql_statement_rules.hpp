@@ -1,8 +1,8 @@
 #pragma once
 // SPEC §6 for the libSQL statements SQLite cannot prepare (libsql_statements.hpp):
 // what they require, whether they would prepare on libSQL, and how the schema
-// copy learns their effect. RANDOM ROWID tables are not here: SQLite prepares them
-// without the option, through the ordinary path.
+// copy learns their effect. Valid RANDOM ROWID tables are not here: SQLite
+// prepares them without the option, through the ordinary path.
 #include <sqlite3.h>
 
 #include <string_view>
@@ -14,7 +14,8 @@
 
 namespace gate::policy {
 
-// `statement` is ALTER COLUMN or CREATE/DROP FUNCTION; `sql` its text. ALTER
+// `statement` is ALTER COLUMN, CREATE/DROP FUNCTION, or a RANDOM ROWID table
+// libSQL refuses (`refused` set); `sql` its text. ALTER
 // COLUMN is checked the way libSQL checks it (the table and column exist, the
 // name after TO is the same column, the rewritten CREATE TABLE is valid) by
 // rewriting the table in the copy inside a savepoint; with `keep_in_copy` the

@@ -114,6 +114,9 @@ std::optional<LibsqlStatement> recognise_libsql_statement(std::string_view text)
     if (!stripped) return std::nullopt;
     out.kind = LibsqlStatement::Kind::random_rowid_table;
     out.sqlite_sql = std::move(*stripped);
+    for (const auto& token : t) {
+      if (token.is_word("AUTOINCREMENT")) out.refused = "AUTOINCREMENT not allowed on RANDOM ROWID tables";
+    }
     return out;
   }
   // ALTER TABLE [schema.]table ALTER COLUMN column TO column definition...

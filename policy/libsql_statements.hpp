@@ -21,6 +21,9 @@ struct LibsqlStatement {
   // random_rowid_table: the same statement without the RANDOM ROWID option, for
   // SQLite to prepare (the table is otherwise an ordinary table).
   std::string sqlite_sql;
+  // random_rowid_table: libSQL's message when it refuses the combination
+  // (AUTOINCREMENT), "" when the table is fine.
+  std::string refused;
   // alter_column: names unquoted as written (schema empty when not qualified).
   std::string schema;
   std::string table;

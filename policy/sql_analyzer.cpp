@@ -314,7 +314,7 @@ SharedAnalysis SqlAnalyzer::analyze_text(std::string_view text, BatchState& batc
     // and CREATE/DROP FUNCTION are analysed by our rules, RANDOM ROWID tables are
     // prepared without the option.
     auto libsql = recognise_libsql_statement(std::string_view(position, static_cast<std::size_t>(end - position)));
-    if (libsql && libsql->kind != LibsqlStatement::Kind::random_rowid_table) {
+    if (libsql && (libsql->kind != LibsqlStatement::Kind::random_rowid_table || !libsql->refused.empty())) {
       std::string_view statement_sql = trim_whitespace(std::string_view(position, libsql->length));
       position += libsql->length;
       bool keep = more_texts_follow ||

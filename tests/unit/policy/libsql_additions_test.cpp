@@ -144,6 +144,14 @@ TEST_CASE("vector_top_k: a real table of that name is just a table") {
   CHECK(got == std::vector<std::string>{"schema_add:vector_top_k", "data_read:vector_top_k"});
 }
 
+TEST_CASE("vector functions: libSQL's names and argument counts") {
+  CHECK(analyse("CREATE INDEX m3 ON movies(libsql_vector_idx(emb, 'metric=cosine', 'compress_neighbors=float8', "
+                "'max_neighbors=20'))") == "schema_add:movies");
+  CHECK(analyse("SELECT vectorb16('[1,2,3]'), vector8('[1,2,3]'), vector_extract(vector1bit('[1,-1]'))") == "none");
+  CHECK(analyse("SELECT vector32('[1,2,3]', 2)") == "parse_error");
+  CHECK(analyse("SELECT vector_distance_cos(vector32('[1,2,3]'))") == "parse_error");
+}
+
 TEST_CASE("vector_distance_cos and vector32: ordinary functions over the table read") {
   CHECK(analyse("SELECT title, vector_distance_cos(emb, vector32('[1,2,3]')) AS d FROM movies ORDER BY d") ==
         "data_read:movies");
@@ -260,7 +268,10 @@ TEST_CASE("random rowid: a table option libSQL adds, analysed as the table witho
   CHECK(analyse("CREATE TEMP TABLE s(x) RANDOM ROWID") == "forbidden:temp_object");
   // A table libSQL created with the option is in the copy.
   CHECK(analyse("INSERT INTO shuffled VALUES (1)") == "data_add:shuffled");
-  // What libSQL rejects too: CREATE TABLE AS with the option, the `WITH (...)` spelling.
+  // What libSQL rejects too: CREATE TABLE AS with the option, the `WITH (...)`
+  // spelling, AUTOINCREMENT (libSQL's message).
+  CHECK(parse_message("CREATE TABLE s(x INTEGER PRIMARY KEY AUTOINCREMENT) RANDOM ROWID") ==
+        "AUTOINCREMENT not allowed on RANDOM ROWID tables");
   CHECK(analyse("CREATE TABLE s AS SELECT 1 RANDOM ROWID") == "parse_error");
   CHECK(analyse("CREATE TABLE s(x) WITH (RANDOM ROWID)") == "parse_error");
 }
