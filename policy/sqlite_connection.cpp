@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "policy/newer_sqlite_functions.hpp"
 #include "policy/vector_search.hpp"
 
 namespace gate::policy {
@@ -80,6 +81,7 @@ SqliteDb open_analysis_database(std::string& error, VectorIndexCatalog* catalog)
     sqlite3_create_function_v2(db.get(), function.name, function.arguments, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
                                nullptr, libsql_stand_in, nullptr, nullptr, nullptr);
   }
+  add_newer_sqlite_functions(db.get());
   if (!register_vector_top_k(db.get(), catalog)) {
     error = "cannot register vector_top_k: " + std::string(sqlite3_errmsg(db.get()));
     return nullptr;

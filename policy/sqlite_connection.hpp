@@ -38,6 +38,8 @@ bool initialize_sqlite();
 // - temp_store MEMORY (nothing of the copy ever goes to a file),
 // - deterministic stand-ins for libSQL's vector functions, so schemas with
 //   `libsql_vector_idx(...)` indexes and queries calling vector_distance_cos() prepare,
+// - stand-ins for functions libSQL's engine has and this SQLite may lack
+//   (newer_sqlite_functions.hpp),
 // - libSQL's `vector_top_k` table-valued function (vector_search.hpp), reporting
 //   to `catalog` (may be null).
 // Returns null with `error` set if SQLite cannot open a database at all.

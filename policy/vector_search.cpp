@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "policy/authorizer_recorder.hpp"
+#include "policy/empty_table_function.hpp"
 #include "policy/sql_tokenizer.hpp"
 #include "policy/sqlite_connection.hpp"
 
@@ -83,55 +84,9 @@ int top_k_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
   return SQLITE_OK;
 }
 
-int top_k_open(sqlite3_vtab*, sqlite3_vtab_cursor** out) {
-  *out = new sqlite3_vtab_cursor();
-  return SQLITE_OK;
-}
-
-int top_k_close(sqlite3_vtab_cursor* cursor) {
-  delete cursor;
-  return SQLITE_OK;
-}
-
-// The copy holds no rows and user statements are never run on it; the only
-// statements ever stepped are DDL applied to the copy (CREATE TABLE ... AS SELECT
-// runs with LIMIT 0). An empty result is the truthful answer there.
-int top_k_filter(sqlite3_vtab_cursor*, int, const char*, int, sqlite3_value**) {
-  return SQLITE_OK;
-}
-int top_k_next(sqlite3_vtab_cursor*) {
-  return SQLITE_OK;
-}
-int top_k_eof(sqlite3_vtab_cursor*) {
-  return 1;
-}
-int top_k_column(sqlite3_vtab_cursor*, sqlite3_context* ctx, int) {
-  sqlite3_result_null(ctx);
-  return SQLITE_OK;
-}
-int top_k_rowid(sqlite3_vtab_cursor*, sqlite3_int64* rowid) {
-  *rowid = 0;
-  return SQLITE_OK;
-}
-
 const sqlite3_module& top_k_module() {
-  static const sqlite3_module module = [] {
-    sqlite3_module m{};
-    m.iVersion = 0;
-    m.xCreate = nullptr;  // eponymous only: CREATE VIRTUAL TABLE ... USING vector_top_k is refused
-    m.xConnect = top_k_connect;
-    m.xBestIndex = top_k_best_index;
-    m.xDisconnect = top_k_disconnect;
-    m.xDestroy = top_k_disconnect;
-    m.xOpen = top_k_open;
-    m.xClose = top_k_close;
-    m.xFilter = top_k_filter;
-    m.xNext = top_k_next;
-    m.xEof = top_k_eof;
-    m.xColumn = top_k_column;
-    m.xRowid = top_k_rowid;
-    return m;
-  }();
+  static const sqlite3_module module =
+      empty_table_function_module(top_k_connect, top_k_best_index, top_k_disconnect);
   return module;
 }
 

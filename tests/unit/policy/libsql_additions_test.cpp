@@ -152,6 +152,23 @@ TEST_CASE("vector functions: libSQL's names and argument counts") {
   CHECK(analyse("SELECT vector_distance_cos(vector32('[1,2,3]'))") == "parse_error");
 }
 
+TEST_CASE("newer SQLite functions libSQL has: stand-ins, whatever their arguments read is required") {
+  CHECK(analyse("SELECT concat(title, 'x'), concat_ws('-', title, year), octet_length(title) FROM movies") ==
+        "data_read:movies");
+  CHECK(analyse("SELECT string_agg(body, ','), median(n) FROM notes") == "data_read:notes");
+  CHECK(analyse("SELECT timediff('2024-01-01', '2023-01-01'), uuid()") == "none");
+  CHECK(analyse("SELECT id FROM notes WHERE body REGEXP '^a'") == "data_read:notes");
+  CHECK(analyse("SELECT value FROM generate_series(1, 3)") == "none");
+  CHECK(analyse("SELECT value FROM generate_series(1, (SELECT count(*) FROM plain), 2)") == "data_read:plain");
+  CHECK(analyse("SELECT title FROM movies WHERE id IN generate_series(1, 3)") == "data_read:movies");
+  // Argument counts as libSQL's: concat needs one, concat_ws two, generate_series a start.
+  CHECK(analyse("SELECT concat()") == "parse_error");
+  CHECK(analyse("SELECT concat_ws(',')") == "parse_error");
+  CHECK(analyse("SELECT median(1, 2)") == "parse_error");
+  CHECK(parse_message("SELECT * FROM generate_series()") ==
+        "first argument to \"generate_series()\" missing or unusable");
+}
+
 TEST_CASE("vector_distance_cos and vector32: ordinary functions over the table read") {
   CHECK(analyse("SELECT title, vector_distance_cos(emb, vector32('[1,2,3]')) AS d FROM movies ORDER BY d") ==
         "data_read:movies");
