@@ -324,8 +324,12 @@ SharedAnalysis SqlAnalyzer::analyze_text(std::string_view text, BatchState& batc
         keep = batch.savepoint_open;
       }
       auto r = libsql_statement_requirements(*libsql, statement_sql, db, config_, *copy_, keep);
-      copy_->forget_facts();
-      copy_->warm_up(config_);
+      if (libsql->kind == LibsqlStatement::Kind::alter_column) {
+        // The table was recreated (and, unless kept, restored): SQLite disconnected
+        // the virtual tables meanwhile.
+        copy_->forget_facts();
+        copy_->warm_up(config_);
+      }
       if (keep && !r.forbidden && !r.parse_error) batch.applied_ddl = batch.applied_ddl || r.changes_schema;
       out->push_back(std::move(r));
       if (out->back().parse_error) break;  // as for any statement that does not prepare
