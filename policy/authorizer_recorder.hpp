@@ -55,6 +55,11 @@ class AuthorizerRecorder {
   Mode mode() const { return mode_; }
 
   const std::vector<AuthorizerEvent>& events() const { return events_; }
+  // An event SQLite's authorizer cannot report (what our own virtual tables learn
+  // while a statement is planned, e.g. kVectorTopKRead); kept only while recording.
+  void add_event(AuthorizerEvent event) {
+    if (mode_ == Mode::recording) events_.push_back(std::move(event));
+  }
   // Set when the callback refused the statement (the prepare then fails with
   // SQLITE_AUTH): why, in SPEC §6 terms.
   const std::optional<Forbidden>& denial() const { return denial_; }

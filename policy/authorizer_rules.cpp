@@ -11,6 +11,7 @@
 #include "policy/drop_if_exists.hpp"
 #include "policy/sql_tokenizer.hpp"
 #include "policy/table_name.hpp"
+#include "policy/vector_search.hpp"
 
 namespace gate::policy {
 
@@ -97,6 +98,7 @@ class RequirementBuilder {
 
   void schema_object(std::string_view written, std::string_view database, Action action) {
     std::string name = fold_identifier(written);
+    if (database != "temp" && refuse_vector_shadow_write(name)) return;
     if (database == "temp") {
       temp_object(name, action);
     } else {
@@ -107,6 +109,7 @@ class RequirementBuilder {
   // A data action on a table, with the rules SQLite's callbacks do not cover.
   void data_object(const std::string& table, bool temp, Action action, std::string_view inner,
                    int depth = 0) {
+    if (!temp && vector_shadow(table, action)) return;
     if (temp) {
       temp_object(table, action);
     } else {
@@ -140,6 +143,24 @@ class RequirementBuilder {
   }
 
  private:
+  // A vector index's shadow tables hold the indexed table's vectors and row ids,
+  // kept consistent by libSQL itself: reading one needs data_read on the table
+  // they index (SPEC §6); writing one, or changing its schema, would corrupt the
+  // index and is never forwarded. True when `table` is one (handled here).
+  bool vector_shadow(const std::string& table, Action action) {
+    if (action != Action::data_read) return refuse_vector_shadow_write(table);
+    const ObjectFacts& facts = lookup_.facts(table, false);
+    for (const auto& owner : facts.vector_shadow_owners) data_object(owner, false, Action::data_read, {});
+    return !facts.vector_shadow_owners.empty();
+  }
+
+  bool refuse_vector_shadow_write(const std::string& table) {
+    if (lookup_.facts(table, false).vector_shadow_owners.empty()) return false;
+    forbid("vector_shadow_write", "table \"" + table +
+                                      "\" stores a libSQL vector index: only libSQL writes it, never a statement");
+    return true;
+  }
+
   StatementRequirements& out_;
   const PolicyConfig& config_;
   ObjectLookup& lookup_;
@@ -382,6 +403,15 @@ StatementRequirements requirements_from_events(std::span<const AuthorizerEvent> 
         builder.add(table, Action::data_read);
         break;
       }
+      case kVectorTopKRead:
+        // vector_top_k returns the indexed table's row ids and vectors; an index
+        // named at run time (a parameter) may be any table's.
+        if (e.has_arg1) {
+          builder.data_object(e.arg1, false, Action::data_read, {});
+        } else {
+          builder.add(std::nullopt, Action::data_read);
+        }
+        break;
       case SQLITE_ATTACH:
         builder.forbid("attach", "ATTACH is never forwarded: it opens another database file");
         break;

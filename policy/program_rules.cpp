@@ -96,6 +96,15 @@ class WitnessCheck {
     // columns of it is reported by the authorizer as data_read, a scan is part of
     // the reported data_update / data_delete (SPEC §6: UPDATE → data_update).
     if (has_on(table, Action::data_update) || has_on(table, Action::data_delete)) return;
+    // A libSQL vector index's shadow table holds the indexed table's vectors and
+    // row ids: reading it is reading that table (as in authorizer_rules).
+    if (object.kind == OpenedKind::table && !object.temp) {
+      const ObjectFacts& facts = lookup_.facts(table, false);
+      if (!facts.vector_shadow_owners.empty()) {
+        for (const auto& owner : facts.vector_shadow_owners) require(owner, Action::data_read);
+        return;
+      }
+    }
     require(table, Action::data_read);
     // A shadow table is its virtual table's storage (as in authorizer_rules).
     if (object.kind == OpenedKind::table) {

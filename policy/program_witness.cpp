@@ -54,9 +54,7 @@ void ProgramObjects::learn(sqlite3* db) {
   forget();
   // (statement, canonical name) for every virtual table that may be opened.
   std::vector<std::pair<std::string, std::string>> virtual_selects;
-  for (const auto& name : eponymous_) {
-    virtual_selects.emplace_back("EXPLAIN SELECT * FROM " + quote_identifier(name), fold_identifier(name));
-  }
+  for (const auto& name : eponymous_) learn_virtual_table(db, name);
   static constexpr const char* kDatabases[2] = {"main", "temp"};
   for (int database = 0; database < 2; ++database) {
     roots_[root_key(database, 1)] = database == 0 ? Root{"sqlite_schema", "sqlite_schema"}
@@ -99,7 +97,17 @@ bool ProgramObjects::learn_from(sqlite3* db, const std::string& explain_select, 
 }
 
 bool ProgramObjects::learn_virtual_table(sqlite3* db, std::string_view name) {
-  return learn_from(db, "EXPLAIN SELECT * FROM " + quote_identifier(name), fold_identifier(name));
+  // A table-valued function may refuse a plan without its arguments (vector_top_k
+  // needs its index name): then parameters are passed for up to four of them
+  // (values known only at run time, which any module must plan for).
+  std::string select = "EXPLAIN SELECT * FROM " + quote_identifier(name);
+  if (learn_from(db, select, fold_identifier(name))) return true;
+  std::string arguments;
+  for (int count = 1; count <= 4; ++count) {
+    arguments += count == 1 ? "?" : ", ?";
+    if (learn_from(db, select + "(" + arguments + ")", fold_identifier(name))) return true;
+  }
+  return false;
 }
 
 OpenedObject ProgramObjects::at_root(int database, int root_page, bool write) const {

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "policy/authorizer_recorder.hpp"
+#include "policy/libsql_statements.hpp"
 #include "policy/sql_split.hpp"
 #include "policy/sql_tokenizer.hpp"
 #include "policy/table_name.hpp"
@@ -176,7 +177,10 @@ SchemaSnapshot::Built SchemaSnapshot::build(std::span<const SchemaRow> rows) {
     snapshot->problems_.push_back(std::move(problem));
   }
   for (const SchemaRow* row : table_rows) {
-    std::string message = exec_sql(db.get(), row->sql.c_str());
+    // libSQL's RANDOM ROWID only changes how rowids are chosen: the table without
+    // it has the same columns, constraints and authorizer reports.
+    auto plain = without_random_rowid(row->sql);
+    std::string message = exec_sql(db.get(), plain ? plain->c_str() : row->sql.c_str());
     if (message.empty() || already_there(message)) continue;
     snapshot->problems_.push_back(
         SchemaProblem{object_name(*row), row->sql, message, SchemaProblem::Handling::unanalysable});
@@ -221,8 +225,8 @@ SchemaSnapshot::Built SchemaSnapshot::build(std::span<const SchemaRow> rows) {
   return out;
 }
 
-SqliteDb SchemaSnapshot::open_copy(std::string& error) const {
-  SqliteDb db = open_analysis_database(error);
+SqliteDb SchemaSnapshot::open_copy(std::string& error, VectorIndexCatalog* catalog) const {
+  SqliteDb db = open_analysis_database(error, catalog);
   if (!db) return nullptr;
   auto size = static_cast<sqlite3_int64>(image_.size());
   auto* buffer = static_cast<unsigned char*>(sqlite3_malloc64(static_cast<sqlite3_uint64>(size ? size : 1)));

@@ -59,8 +59,9 @@ class SchemaSnapshot {
   const std::vector<std::string>& stand_in_virtual_tables() const { return stand_ins_; }
   std::size_t image_bytes() const { return image_.size(); }
 
-  // A private, writable copy of the image for one thread (sqlite3_deserialize).
-  SqliteDb open_copy(std::string& error) const;
+  // A private, writable copy of the image for one thread (sqlite3_deserialize);
+  // its vector_top_k reports to `catalog` (vector_search.hpp).
+  SqliteDb open_copy(std::string& error, VectorIndexCatalog* catalog = nullptr) const;
 
  private:
   SchemaSnapshot() = default;

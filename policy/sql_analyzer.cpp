@@ -9,11 +9,14 @@
 #include <unordered_map>
 
 #include "policy/authorizer_rules.hpp"
+#include "policy/libsql_statement_rules.hpp"
+#include "policy/libsql_statements.hpp"
 #include "policy/program_rules.hpp"
 #include "policy/program_witness.hpp"
 #include "policy/sql_tokenizer.hpp"
 #include "policy/sqlite_connection.hpp"
 #include "policy/table_name.hpp"
+#include "policy/vector_search.hpp"
 
 namespace gate::policy {
 
@@ -61,7 +64,8 @@ std::optional<std::string> create_table_as_without_rows(std::string_view sql) {
 // them: the JSON functions, the allowed table-valued pragmas, and the two that
 // need a grant naming them (authorizer_rules).
 std::vector<std::string> eponymous_virtual_tables(const PolicyConfig& config) {
-  std::vector<std::string> names{"json_each", "json_tree", "dbstat", "sqlite_stmt"};
+  // vector_top_k: libSQL's vector search (vector_search.hpp).
+  std::vector<std::string> names{"json_each", "json_tree", "dbstat", "sqlite_stmt", "vector_top_k"};
   for (const auto& pragma : config.allowed_pragmas) {
     if (pragma_takes_table_argument(fold_identifier(pragma))) names.push_back("pragma_" + fold_identifier(pragma));
   }
@@ -73,7 +77,7 @@ constexpr std::string_view kExplain = "EXPLAIN ";
 }  // namespace
 
 // One thread's private clone of a snapshot, with the lookups the rules need.
-struct SqlAnalyzer::Copy final : ObjectLookup {
+struct SqlAnalyzer::Copy final : ObjectLookup, VectorIndexCatalog {
   SqliteDb db;
   std::shared_ptr<const SchemaSnapshot> snapshot;
   AuthorizerRecorder* recorder = nullptr;
@@ -114,6 +118,24 @@ struct SqlAnalyzer::Copy final : ObjectLookup {
     recorder->set_mode(mode);
   }
 
+  // Asked by vector_top_k while a user statement is planned (vector_search.hpp).
+  std::optional<std::string> vector_index_table(std::string_view index_name) override {
+    auto mode = recorder->mode();
+    recorder->set_mode(AuthorizerRecorder::Mode::passive);
+    auto table = find_vector_index_table(db.get(), index_name);
+    recorder->set_mode(mode);
+    return table;
+  }
+
+  void vector_top_k_reads(const std::optional<std::string>& table) override {
+    AuthorizerEvent event;
+    event.code = kVectorTopKRead;
+    event.has_arg1 = table.has_value();
+    event.arg1 = table.value_or("");
+    event.database = "main";
+    recorder->add_event(std::move(event));
+  }
+
   void forget_facts() {
     memo[0].clear();
     memo[1].clear();
@@ -149,6 +171,7 @@ struct SqlAnalyzer::Copy final : ObjectLookup {
       sqlite3_reset(stmt);
       sqlite3_clear_bindings(stmt);
     }
+    if (out.exists && type == "table" && !temp) out.vector_shadow_owners = vector_shadow_owners(db.get(), name);
     recorder->set_mode(mode);
     if (!out.exists) return out;
     const auto& stand_ins = snapshot->stand_in_virtual_tables();
@@ -208,7 +231,7 @@ void SqlAnalyzer::follow_schema() {
   if (copy_ && copy_->snapshot && copy_->snapshot->version() == snapshot->version()) return;
 
   auto copy = std::make_unique<Copy>(config_);
-  copy->db = snapshot->open_copy(copy_error_);
+  copy->db = snapshot->open_copy(copy_error_, copy.get());
   if (!copy->db) {
     copy_.reset();
     return;
@@ -317,65 +340,114 @@ SharedAnalysis SqlAnalyzer::analyze_text(std::string_view text, BatchState& batc
   const char* position = text.data();
   const char* end = text.data() + text.size();
   while (position < end) {
+    // libSQL statements SQLite cannot parse (libsql_statements.hpp): ALTER COLUMN
+    // and CREATE/DROP FUNCTION are analysed by our rules, RANDOM ROWID tables are
+    // prepared without the option.
+    auto libsql = recognise_libsql_statement(std::string_view(position, static_cast<std::size_t>(end - position)));
+    if (libsql && (libsql->kind != LibsqlStatement::Kind::random_rowid_table || !libsql->refused.empty())) {
+      std::string_view statement_sql = trim_whitespace(std::string_view(position, libsql->length));
+      position += libsql->length;
+      bool keep = more_texts_follow ||
+                  !trim_whitespace(std::string_view(position, static_cast<std::size_t>(end - position))).empty();
+      if (keep && !batch.savepoint_open) {
+        batch.savepoint_open = exec_sql(db, "SAVEPOINT libsql_gate_batch").empty();
+        keep = batch.savepoint_open;
+      }
+      auto r = libsql_statement_requirements(*libsql, statement_sql, db, config_, *copy_, keep);
+      if (libsql->kind == LibsqlStatement::Kind::alter_column) {
+        // The table was recreated (and, unless kept, restored): SQLite disconnected
+        // the virtual tables meanwhile.
+        copy_->forget_facts();
+        copy_->warm_up(config_);
+      }
+      if (keep && !r.forbidden && !r.parse_error) batch.applied_ddl = batch.applied_ddl || r.changes_schema;
+      out->push_back(std::move(r));
+      if (out->back().parse_error) break;  // as for any statement that does not prepare
+      continue;
+    }
     const auto offset = static_cast<std::size_t>(position - text.data());
     const auto remaining = static_cast<std::size_t>(end - position);
     bool is_pragma = starts_with_pragma(std::string_view(position, remaining));
-    char* explained = explain_text.data() + offset;
-    std::memcpy(explained, kExplain.data(), kExplain.size());
-    recorder_.begin_statement(is_pragma);
     sqlite3_stmt* raw = nullptr;
-    const char* explained_tail = nullptr;
-    int rc = sqlite3_prepare_v2(db, explained, static_cast<int>(remaining + kExplain.size()), &raw,
-                                &explained_tail);
-    SqliteStmt statement(raw);
-    recorder_.set_mode(AuthorizerRecorder::Mode::passive);
     const char* tail = nullptr;
-    // isexplain 2 is EXPLAIN QUERY PLAN: the client's text began "QUERY PLAN",
-    // which only parses after our prefix.
-    bool program_listed = rc == SQLITE_OK && statement && sqlite3_stmt_isexplain(statement.get()) == 1;
-    if (program_listed) {
-      tail = explained_tail ? text.data() + (explained_tail - explain_text.data() - kExplain.size()) : end;
-    } else {
-      // An empty statement, the client's own EXPLAIN, or text that does not
-      // prepare: prepared as written, so errors and tails are SQLite's own for it.
-      statement.reset();
-      recorder_.begin_statement(is_pragma);
-      raw = nullptr;
-      rc = sqlite3_prepare_v2(db, position, static_cast<int>(remaining), &raw, &tail);
+    int rc = SQLITE_OK;
+    bool program_listed = false;
+    SqliteStmt statement;
+    if (libsql) {
+      // A RANDOM ROWID table: SQLite compiles it without the option (the same
+      // table otherwise), as EXPLAIN so that its program is read too; errors are
+      // SQLite's own for the statement without the option.
+      const std::string explained = std::string(kExplain) + libsql->sqlite_sql;
+      recorder_.begin_statement(false);
+      rc = sqlite3_prepare_v2(db, explained.c_str(), static_cast<int>(explained.size()), &raw, nullptr);
       statement.reset(raw);
       recorder_.set_mode(AuthorizerRecorder::Mode::passive);
-      if (rc == SQLITE_OK && statement && tail) {
-        // EXPLAIN cannot precede the empty statements (";") SQLite skips before
-        // this one, nor the client's own EXPLAIN [QUERY PLAN] (which needs what
-        // its statement needs, so its statement's program is read). List the
-        // program from where that statement starts, and only if SQLite compiles
-        // the very same statement there: the same end and the same callbacks.
-        auto tokens = tokenize_sql(std::string_view(position, static_cast<std::size_t>(tail - position)));
-        std::size_t first = 0;
-        while (first < tokens.size() && tokens[first].is(';')) ++first;
-        int explain = sqlite3_stmt_isexplain(statement.get());
-        if (explain > 0 && first < tokens.size() && tokens[first].is_word("EXPLAIN")) ++first;
-        if (explain == 2 && first + 1 < tokens.size() && tokens[first].is_word("QUERY") &&
-            tokens[first + 1].is_word("PLAN")) {
-          first += 2;
-        }
-        if (first > 0 && first < tokens.size()) {
-          std::vector<AuthorizerEvent> as_written = recorder_.events();
-          const auto start = static_cast<std::size_t>(tokens[first].text.data() - text.data());
-          std::memcpy(explain_text.data() + start, kExplain.data(), kExplain.size());
-          recorder_.begin_statement(is_pragma);
-          raw = nullptr;
-          explained_tail = nullptr;
-          int listed_rc = sqlite3_prepare_v2(db, explain_text.data() + start,
-                                             static_cast<int>(explain_text.size() - start), &raw, &explained_tail);
-          SqliteStmt listed(raw);
-          recorder_.set_mode(AuthorizerRecorder::Mode::passive);
-          program_listed = listed_rc == SQLITE_OK && listed && sqlite3_stmt_isexplain(listed.get()) == 1 &&
-                           explained_tail &&
-                           explained_tail - explain_text.data() ==
-                               tail - text.data() + static_cast<std::ptrdiff_t>(kExplain.size()) &&
-                           recorder_.events() == as_written;
-          if (program_listed) statement = std::move(listed);
+      program_listed = rc == SQLITE_OK && statement && sqlite3_stmt_isexplain(statement.get()) == 1;
+      if (!program_listed) {
+        statement.reset();
+        recorder_.begin_statement(false);
+        raw = nullptr;
+        rc = sqlite3_prepare_v2(db, libsql->sqlite_sql.c_str(), static_cast<int>(libsql->sqlite_sql.size()), &raw,
+                                nullptr);
+        statement.reset(raw);
+        recorder_.set_mode(AuthorizerRecorder::Mode::passive);
+      }
+      tail = position + libsql->length;
+    } else {
+      char* explained = explain_text.data() + offset;
+      std::memcpy(explained, kExplain.data(), kExplain.size());
+      recorder_.begin_statement(is_pragma);
+      const char* explained_tail = nullptr;
+      rc = sqlite3_prepare_v2(db, explained, static_cast<int>(remaining + kExplain.size()), &raw, &explained_tail);
+      statement.reset(raw);
+      recorder_.set_mode(AuthorizerRecorder::Mode::passive);
+      // isexplain 2 is EXPLAIN QUERY PLAN: the client's text began "QUERY PLAN",
+      // which only parses after our prefix.
+      program_listed = rc == SQLITE_OK && statement && sqlite3_stmt_isexplain(statement.get()) == 1;
+      if (program_listed) {
+        tail = explained_tail ? text.data() + (explained_tail - explain_text.data() - kExplain.size()) : end;
+      } else {
+        // An empty statement, the client's own EXPLAIN, or text that does not
+        // prepare: prepared as written, so errors and tails are SQLite's own for it.
+        statement.reset();
+        recorder_.begin_statement(is_pragma);
+        raw = nullptr;
+        rc = sqlite3_prepare_v2(db, position, static_cast<int>(remaining), &raw, &tail);
+        statement.reset(raw);
+        recorder_.set_mode(AuthorizerRecorder::Mode::passive);
+        if (rc == SQLITE_OK && statement && tail) {
+          // EXPLAIN cannot precede the empty statements (";") SQLite skips before
+          // this one, nor the client's own EXPLAIN [QUERY PLAN] (which needs what
+          // its statement needs, so its statement's program is read). List the
+          // program from where that statement starts, and only if SQLite compiles
+          // the very same statement there: the same end and the same callbacks.
+          auto tokens = tokenize_sql(std::string_view(position, static_cast<std::size_t>(tail - position)));
+          std::size_t first = 0;
+          while (first < tokens.size() && tokens[first].is(';')) ++first;
+          int explain = sqlite3_stmt_isexplain(statement.get());
+          if (explain > 0 && first < tokens.size() && tokens[first].is_word("EXPLAIN")) ++first;
+          if (explain == 2 && first + 1 < tokens.size() && tokens[first].is_word("QUERY") &&
+              tokens[first + 1].is_word("PLAN")) {
+            first += 2;
+          }
+          if (first > 0 && first < tokens.size()) {
+            std::vector<AuthorizerEvent> as_written = recorder_.events();
+            const auto start = static_cast<std::size_t>(tokens[first].text.data() - text.data());
+            std::memcpy(explain_text.data() + start, kExplain.data(), kExplain.size());
+            recorder_.begin_statement(is_pragma);
+            raw = nullptr;
+            explained_tail = nullptr;
+            int listed_rc = sqlite3_prepare_v2(db, explain_text.data() + start,
+                                               static_cast<int>(explain_text.size() - start), &raw, &explained_tail);
+            SqliteStmt listed(raw);
+            recorder_.set_mode(AuthorizerRecorder::Mode::passive);
+            program_listed = listed_rc == SQLITE_OK && listed && sqlite3_stmt_isexplain(listed.get()) == 1 &&
+                             explained_tail &&
+                             explained_tail - explain_text.data() ==
+                                 tail - text.data() + static_cast<std::ptrdiff_t>(kExplain.size()) &&
+                             recorder_.events() == as_written;
+            if (program_listed) statement = std::move(listed);
+          }
         }
       }
     }
@@ -416,7 +488,8 @@ SharedAnalysis SqlAnalyzer::analyze_text(std::string_view text, BatchState& batc
         more_texts_follow ||
         !trim_whitespace(std::string_view(position, static_cast<std::size_t>(end - position))).empty();
     if (later_statements && !r.forbidden && applies_to_schema_copy(recorder_.events())) {
-      apply_to_copy(statement_sql, batch);
+      // A RANDOM ROWID table is applied as SQLite can compile it, without the option.
+      apply_to_copy(libsql ? std::string_view(libsql->sqlite_sql) : statement_sql, batch);
     }
     out->push_back(std::move(r));
   }

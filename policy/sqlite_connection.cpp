@@ -2,6 +2,9 @@
 
 #include <array>
 
+#include "policy/newer_sqlite_functions.hpp"
+#include "policy/vector_search.hpp"
+
 namespace gate::policy {
 
 namespace {
@@ -17,10 +20,25 @@ void libsql_stand_in(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   }
 }
 
-constexpr std::array<const char*, 10> kLibsqlFunctions{
-    "libsql_vector_idx",  "vector",     "vector32", "vector64", "vector_extract", "vector_distance_cos",
-    "vector_distance_l2", "vector1bit", "vector8",  "vector16",
+// Name and number of arguments, as libSQL registers them (measured on the npm
+// build: a wrong count does not prepare there either); -1 = any.
+struct LibsqlFunction {
+  const char* name;
+  int arguments;
 };
+constexpr std::array<LibsqlFunction, 11> kLibsqlFunctions{{
+    {"libsql_vector_idx", -1},  // the index's column, then any number of 'key=value' options
+    {"vector", 1},
+    {"vector32", 1},
+    {"vector64", 1},
+    {"vector1bit", 1},
+    {"vector8", 1},
+    {"vector16", 1},
+    {"vectorb16", 1},
+    {"vector_extract", 1},
+    {"vector_distance_cos", 2},
+    {"vector_distance_l2", 2},
+}};
 
 }  // namespace
 
@@ -45,7 +63,7 @@ std::string exec_sql(sqlite3* db, const char* sql) {
   return out;
 }
 
-SqliteDb open_analysis_database(std::string& error) {
+SqliteDb open_analysis_database(std::string& error, VectorIndexCatalog* catalog) {
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(":memory:", &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                            nullptr);
@@ -59,11 +77,14 @@ SqliteDb open_analysis_database(std::string& error) {
   // Bounds for the one thing ever executed here (DDL of a batch applied to the
   // copy, e.g. CREATE TABLE AS SELECT zeroblob(...)); far above Hrana's body limit.
   sqlite3_limit(db.get(), SQLITE_LIMIT_LENGTH, 64 * 1024 * 1024);
-  for (const char* name : kLibsqlFunctions) {
-    for (int argc : {1, 2}) {
-      sqlite3_create_function_v2(db.get(), name, argc, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
-                                 libsql_stand_in, nullptr, nullptr, nullptr);
-    }
+  for (const auto& function : kLibsqlFunctions) {
+    sqlite3_create_function_v2(db.get(), function.name, function.arguments, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                               nullptr, libsql_stand_in, nullptr, nullptr, nullptr);
+  }
+  add_newer_sqlite_functions(db.get());
+  if (!register_vector_top_k(db.get(), catalog)) {
+    error = "cannot register vector_top_k: " + std::string(sqlite3_errmsg(db.get()));
+    return nullptr;
   }
   // temp_store=MEMORY: this build defaults to temp FILES; sorts and temp tables of
   // the copy must never touch the filesystem.

@@ -10,6 +10,8 @@
 
 namespace gate::policy {
 
+class VectorIndexCatalog;
+
 struct SqliteCloser {
   void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
 };
@@ -35,9 +37,13 @@ bool initialize_sqlite();
 //   upstream may do: fail closed),
 // - temp_store MEMORY (nothing of the copy ever goes to a file),
 // - deterministic stand-ins for libSQL's vector functions, so schemas with
-//   `libsql_vector_idx(...)` indexes and queries calling vector_distance_cos() prepare.
+//   `libsql_vector_idx(...)` indexes and queries calling vector_distance_cos() prepare,
+// - stand-ins for functions libSQL's engine has and this SQLite may lack
+//   (newer_sqlite_functions.hpp),
+// - libSQL's `vector_top_k` table-valued function (vector_search.hpp), reporting
+//   to `catalog` (may be null).
 // Returns null with `error` set if SQLite cannot open a database at all.
-SqliteDb open_analysis_database(std::string& error);
+SqliteDb open_analysis_database(std::string& error, VectorIndexCatalog* catalog = nullptr);
 
 // Execute SQL with no authorizer recording (setup, savepoints); returns SQLite's
 // message on failure, "" on success.

@@ -1,11 +1,11 @@
 // One SQLite connection per Hrana stream, as in sqld, so interactive
 // transactions are isolated per stream. All connections open the same file.
 
-import Database from "better-sqlite3";
+import { openDatabase } from "./engine.mjs";
 
 export class SqlConnection {
-  constructor(path) {
-    this.db = new Database(path);
+  constructor(path, engine) {
+    this.db = openDatabase(path, engine);
     this.db.defaultSafeIntegers(true);
     // better-sqlite3 blocks the event loop while it waits, and the connection
     // holding the lock lives in this same process: waiting could only time

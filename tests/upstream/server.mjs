@@ -1,4 +1,4 @@
-// Test upstream: a Hrana 3 server (HTTP and WebSocket) on better-sqlite3 that stands in for
+// Test upstream: a Hrana 3 server (HTTP and WebSocket) on better-sqlite3 (or libSQL's engine) that stands in for
 // sqld in every test (no sqld binary can be installed here). Test equipment,
 // not product; see tests/upstream/README.md.
 //
@@ -6,6 +6,7 @@
 //     [--schema FILE.sql] [--seed FILE.sql] [--jwt-key-file ed25519-public.pem]
 //     [--stream-idle-ms 10000] [--base-url URL]
 //     [--ws-protocols hrana3-protobuf,hrana3,hrana2,hrana1] [--ws-max-outstanding 64]
+//     [--engine better-sqlite3|libsql]
 //
 // When ready it prints exactly one line to stdout: {"listening":"http://127.0.0.1:PORT"}
 
@@ -15,8 +16,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
-import Database from "better-sqlite3";
 import { SqlConnection } from "./connection.mjs";
+import { openDatabase, checkEngine } from "./engine.mjs";
 import { StreamRegistry } from "./streams.mjs";
 import { loadJwtVerifier } from "./auth.mjs";
 import { handlePipeline, handleCursor, HTTP_ENCODINGS } from "./hrana_http.mjs";
@@ -66,8 +67,8 @@ function readBody(req, limit) {
   });
 }
 
-function sqliteVersion() {
-  const db = new Database(":memory:");
+function sqliteVersion(engine) {
+  const db = openDatabase(":memory:", engine);
   try {
     return db.prepare("SELECT sqlite_version()").pluck().get();
   } finally {
@@ -184,7 +185,7 @@ function handleFailure(res, err) {
   }
 }
 
-function prepareDatabase({ db, schema, seed }) {
+function prepareDatabase({ db, schema, seed, engine }) {
   let dir = null;
   let path = db;
   if (db === ":memory:") {
@@ -193,7 +194,7 @@ function prepareDatabase({ db, schema, seed }) {
     dir = mkdtempSync(join(tmpdir(), "libsql-gate-upstream-"));
     path = join(dir, "db.sqlite");
   }
-  const setup = new Database(path);
+  const setup = openDatabase(path, engine);
   try {
     setup.pragma("journal_mode = WAL");
     if (schema) setup.exec(readFileSync(schema, "utf8"));
@@ -209,19 +210,21 @@ function prepareDatabase({ db, schema, seed }) {
 // PEM), streamIdleMs (10000), expiredRetainMs (300000), baseUrl (null),
 // maxBodyBytes (64 MiB), wsProtocols (all four: the WebSocket subprotocols
 // accepted), wsMaxOutstanding (64: requests per WebSocket connection before
-// the upstream stops reading).
+// the upstream stops reading), engine ("better-sqlite3", or "libsql" for
+// libSQL's own engine: see engine.mjs).
 export async function startUpstream(opts = {}) {
   const host = opts.host ?? "127.0.0.1";
+  const engine = checkEngine(opts.engine ?? process.env.LIBSQL_GATE_UPSTREAM_ENGINE ?? "better-sqlite3");
   // Options are checked (and the JWT key read) before the database is made,
   // so a bad option leaves no temporary file behind.
   let database = null;
-  const openConnection = () => new SqlConnection(database.path);
+  const openConnection = () => new SqlConnection(database.path, engine);
   const server = {
     baseUrl: opts.baseUrl ?? null,
     maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024 * 1024,
     received: [],
     verifyJwt: opts.jwtKeyFile ? await loadJwtVerifier(opts.jwtKeyFile) : null,
-    versionText: `libsql-gate test upstream (better-sqlite3, SQLite ${sqliteVersion()})`,
+    versionText: `libsql-gate test upstream (${engine}, SQLite ${sqliteVersion(engine)})`,
     openConnection,
     registry: new StreamRegistry({
       openConnection,
@@ -239,7 +242,7 @@ export async function startUpstream(opts = {}) {
     maxPayload: server.maxBodyBytes,
     coalesceAnswers: opts.wsCoalesceAnswers ?? false,
   });
-  database = prepareDatabase({ db: opts.db ?? ":memory:", schema: opts.schema, seed: opts.seed });
+  database = prepareDatabase({ db: opts.db ?? ":memory:", schema: opts.schema, seed: opts.seed, engine });
 
   const http = createServer((req, res) => {
     route(server, req, res).catch((err) => handleFailure(res, err));
@@ -295,6 +298,7 @@ async function main() {
       "base-url": { type: "string" },
       "ws-protocols": { type: "string" },
       "ws-max-outstanding": { type: "string", default: "64" },
+      engine: { type: "string", default: "better-sqlite3" },
     },
     strict: true,
   });
@@ -318,6 +322,7 @@ async function main() {
     // not a positive integer exits 2 like any bad flag.
     wsProtocols: values["ws-protocols"]?.split(",").map((p) => p.trim()),
     wsMaxOutstanding: Number(values["ws-max-outstanding"]),
+    engine: values.engine,
   });
   process.stdout.write(JSON.stringify({ listening: upstream.url }) + "\n");
   const stop = () => upstream.close().then(() => process.exit(0));

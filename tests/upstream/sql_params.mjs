@@ -10,7 +10,7 @@ function isIdChar(c) {
 
 // Returns the index just past the quoted token or comment starting at i, or i
 // if none starts there.
-function skipLiteral(sql, i) {
+export function skipLiteral(sql, i) {
   const c = sql[i];
   if (c === "'" || c === '"' || c === "`") {
     let j = i + 1;
