@@ -12,6 +12,7 @@
 #include "policy/sql_tokenizer.hpp"
 #include "policy/table_name.hpp"
 #include "policy/vector_search.hpp"
+#include "policy/virtual_table_sources.hpp"
 
 namespace gate::policy {
 
@@ -140,6 +141,13 @@ class RequirementBuilder {
     // A shadow table is its virtual table's storage: touching it directly needs the
     // same action on the virtual table as well.
     if (facts.shadow_owner && depth == 0) data_object(*facts.shadow_owner, temp, action, inner, depth + 1);
+    // SPEC §6: what a virtual table's module reads or writes on its own (an FTS
+    // table's external content, the FTS table a vocabulary table reports on) needs
+    // the same action. Chains (vocabulary → FTS → content) are short; bounded anyway.
+    if (facts.is_virtual && depth < 4) {
+      for (const auto& source : facts.module_tables) data_object(source, false, action, inner, depth + 1);
+      if (facts.module_tables_unknown) add(std::nullopt, action);
+    }
   }
 
  private:
@@ -281,8 +289,24 @@ StatementRequirements requirements_from_events(std::span<const AuthorizerEvent> 
       case SQLITE_RECURSIVE:
       case SQLITE_FUNCTION: break;
       case SQLITE_CREATE_TABLE:
-      case SQLITE_CREATE_VIEW:
-      case SQLITE_CREATE_VTABLE: builder.schema_object(e.arg1, e.database, Action::schema_add); break;
+      case SQLITE_CREATE_VIEW: builder.schema_object(e.arg1, e.database, Action::schema_add); break;
+      case SQLITE_CREATE_VTABLE: {
+        builder.schema_object(e.arg1, e.database, Action::schema_add);
+        // SPEC §6: only the configured modules; the tables the module's arguments
+        // name are read from creation on (an FTS5 content= table is indexed at once).
+        const std::string module = fold_identifier(e.arg2);
+        const auto& allowed = config.allowed_virtual_table_modules;
+        if (std::find(allowed.begin(), allowed.end(), module) == allowed.end()) {
+          builder.forbid("virtual_table_module", "CREATE VIRTUAL TABLE … USING " + module +
+                                                     ": the module is not in policy.allowed_virtual_table_modules");
+          break;
+        }
+        if (auto sources = virtual_table_sources(statement.sql)) {
+          for (const auto& source : sources->tables) builder.data_object(source, false, Action::data_read, {});
+          if (sources->unknown) builder.add(std::nullopt, Action::data_read);
+        }
+        break;
+      }
       case SQLITE_CREATE_INDEX:
       case SQLITE_CREATE_TRIGGER:
         builder.schema_object(e.arg2, e.database, Action::schema_add);  // on their table

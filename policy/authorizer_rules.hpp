@@ -23,6 +23,9 @@ struct ObjectFacts {
   bool trigger_uses_replace = false;        // trigger body has a REPLACE conflict path
   std::string index_table;                  // for an index: its table (canonical)
   std::optional<std::string> shadow_owner;  // shadow table of this virtual table (fts3/4/5, rtree)
+  // A virtual table's module reads or writes these on its own (virtual_table_sources.hpp).
+  std::vector<std::string> module_tables;
+  bool module_tables_unknown = false;
   // Storage of a libSQL vector index: the tables whose index it holds (non-empty
   // only for `<idx>_shadow` of a vector index and `libsql_vector_meta_shadow`).
   std::vector<std::string> vector_shadow_owners;

@@ -16,6 +16,8 @@ struct PolicyConfig {
   bool allow_temp_objects = false;
   std::vector<std::string> allowed_pragmas{"table_info", "table_xinfo", "index_list", "index_info",
                                            "foreign_key_list"};
+  // CREATE VIRTUAL TABLE … USING one of these only (canonical names).
+  std::vector<std::string> allowed_virtual_table_modules{"fts5", "rtree"};
 };
 
 // Identity of the database behind this gate (SPEC §5 step 1).

@@ -17,6 +17,7 @@
 #include "policy/sqlite_connection.hpp"
 #include "policy/table_name.hpp"
 #include "policy/vector_search.hpp"
+#include "policy/virtual_table_sources.hpp"
 
 namespace gate::policy {
 
@@ -179,6 +180,10 @@ struct SqlAnalyzer::Copy final : ObjectLookup, VectorIndexCatalog {
       out.is_virtual = is_create_virtual(sql) ||
                        (!temp && std::find(stand_ins.begin(), stand_ins.end(), name) != stand_ins.end());
       out.replace_constraint = !out.is_virtual && has_replace_constraint(sql);
+      if (auto sources = virtual_table_sources(sql)) {
+        out.module_tables = std::move(sources->tables);
+        out.module_tables_unknown = sources->unknown;
+      }
       for (std::size_t cut = name.find('_'); cut != std::string::npos; cut = name.find('_', cut + 1)) {
         std::string_view suffix = std::string_view(name).substr(cut + 1);
         if (std::find(kShadowSuffixes.begin(), kShadowSuffixes.end(), suffix) == kShadowSuffixes.end())

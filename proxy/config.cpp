@@ -7,6 +7,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "policy/table_name.hpp"
+#include "policy/virtual_table_sources.hpp"
 #include "proxy/config_env_expand.hpp"
 #include "proxy/config_files.hpp"
 #include "proxy/config_issuer.hpp"
@@ -185,12 +187,44 @@ void read_issuers(const YamlSection& top, const std::string& base_dir, std::vect
   }
 }
 
+// policy.allowed_virtual_table_modules: the modules CREATE VIRTUAL TABLE may use.
+// Only modules whose arguments the analysis understands may be listed (a module
+// reading tables the gate cannot name would be a way around SPEC §6).
+void read_virtual_table_modules(const YamlSection& policy, policy::PolicyConfig& out) {
+  if (!policy.has("allowed_virtual_table_modules")) return;
+  ConfigReport& report = policy.report();
+  std::vector<std::string> names;
+  bool ok = true;
+  for (auto& [element, element_path] : list_elements(policy.node("allowed_virtual_table_modules"),
+                                                     policy.path_of("allowed_virtual_table_modules"), report)) {
+    auto name = read_scalar(element, element_path, "a module name", report);
+    if (!name) {
+      ok = false;
+      continue;
+    }
+    const std::string canonical = policy::normalize_table_name(*name);
+    if (!policy::virtual_table_module_known(canonical)) {
+      report.add(element_path, "module '" + canonical +
+                                   "' is not one the gate can analyse (fts3, fts4, fts5, fts5vocab, fts4aux, rtree, "
+                                   "rtree_i32)");
+      ok = false;
+    } else if (std::find(names.begin(), names.end(), canonical) != names.end()) {
+      report.add(element_path, "duplicate module '" + canonical + "'");
+      ok = false;
+    } else {
+      names.push_back(canonical);
+    }
+  }
+  if (ok && policy.node("allowed_virtual_table_modules").IsSequence()) out.allowed_virtual_table_modules = std::move(names);
+}
+
 void read_policy(const YamlSection& top, policy::PolicyConfig& out) {
   ConfigReport& report = top.report();
-  YamlSection policy(top.node("policy"), top.path_of("policy"), {"mode", "allow_temp_objects", "allowed_pragmas"},
-                     report);
+  YamlSection policy(top.node("policy"), top.path_of("policy"),
+                     {"mode", "allow_temp_objects", "allowed_pragmas", "allowed_virtual_table_modules"}, report);
   policy.read_enum("mode", out.mode, {{"enforce", policy::Mode::enforce}, {"audit", policy::Mode::audit}});
   policy.read_bool("allow_temp_objects", out.allow_temp_objects);
+  read_virtual_table_modules(policy, out);
 
   if (!policy.has("allowed_pragmas")) return;
   std::vector<std::string> names;

@@ -177,6 +177,14 @@ inline constexpr CorpusCase kCorpus[] = {
     {"CREATE TRIGGER t1 INSTEAD OF INSERT ON public_users BEGIN INSERT INTO users(name) VALUES (new.name); END", "schema_add:public_users", "instead-of trigger on a view"},
     {"CREATE VIRTUAL TABLE d2 USING fts5(a, b)", "schema_add:d2", "virtual table"},
     {"CREATE VIRTUAL TABLE r USING rtree(id, x0, x1)", "schema_add:r", "rtree"},
+    // #14 class 2: modules and the tables their arguments name (SPEC §6).
+    {"CREATE VIRTUAL TABLE f4 USING fts4(a)", "forbidden:virtual_table_module", "module not in allowed_virtual_table_modules"},
+    {"CREATE VIRTUAL TABLE v USING fts5vocab(docs, 'row')", "forbidden:virtual_table_module", "fts5vocab not allowed by default"},
+    {"CREATE VIRTUAL TABLE s USING dbstat", "forbidden:virtual_table_module", "dbstat as a module"},
+    {"CREATE VIRTUAL TABLE leak USING fts5(secret, content='secrets')", "data_read:secrets,schema_add:leak", "FTS5 external content reads the content table"},
+    {"CREATE VIRTUAL TABLE leak USING fts5(secret, content=\"SECRETS\", content_rowid='id')", "data_read:secrets,schema_add:leak", "content= quoted, any case"},
+    {"CREATE VIRTUAL TABLE leak USING fts5(secret, content='')", "schema_add:leak", "contentless FTS5 reads nothing"},
+    {"CREATE VIRTUAL TABLE leak USING fts5(secret, content=[main].secrets)", "data_read:all,schema_add:leak", "content= the gate cannot name"},
     {"ALTER TABLE users ADD COLUMN age INTEGER", "schema_update:users", "alter add column"},
     {"ALTER TABLE users RENAME TO people", "schema_update:users", "alter rename"},
     {"ALTER TABLE posts RENAME TO articles", "schema_update:posts", "rename AUTOINCREMENT table (sqlite_sequence bookkeeping)"},
@@ -308,7 +316,7 @@ inline constexpr CorpusCase kCorpus[] = {
     {"SELECT 'unterminated", "parse_error", "unterminated string"},
     {"CREATE TABLE users(a)", "parse_error", "already exists"},
     {"SELECT * FROM x.users", "parse_error", "unknown schema"},
-    {"CREATE VIRTUAL TABLE v USING nosuchmodule(a)", "schema_add:v", "module resolved upstream, not at prepare"},
+    {"CREATE VIRTUAL TABLE v USING nosuchmodule(a)", "forbidden:virtual_table_module", "SPEC: a module not in allowed_virtual_table_modules"},
     // --- multi-statement texts: every statement (SPEC §6 last paragraph) ---
     {"SELECT 1; DROP TABLE users", "none | data_read:comments,schema_delete:users", "pitfall: a second statement"},
     {"SELECT 1; DROP TABLE users;", "none | data_read:comments,schema_delete:users", "trailing semicolon"},

@@ -94,6 +94,7 @@ TEST_CASE("a minimal config gets every documented default") {
   CHECK_FALSE(c.policy.allow_temp_objects);
   CHECK(c.policy.allowed_pragmas ==
         std::vector<std::string>{"table_info", "table_xinfo", "index_list", "index_info", "foreign_key_list"});
+  CHECK(c.policy.allowed_virtual_table_modules == std::vector<std::string>{"fts5", "rtree"});
 
   CHECK(c.limits.max_body_bytes == 10485760);
   CHECK(c.limits.max_token_bytes == 8192);
@@ -146,6 +147,7 @@ policy:
   mode: audit
   allow_temp_objects: true
   allowed_pragmas: [table_list, index_xinfo]
+  allowed_virtual_table_modules: [FTS5, fts5vocab]
 limits:
   max_body_bytes: 2048
   max_token_bytes: 4096
@@ -201,6 +203,7 @@ logging:
   CHECK(c.policy.mode == policy::Mode::audit);
   CHECK(c.policy.allow_temp_objects);
   CHECK(c.policy.allowed_pragmas == std::vector<std::string>{"table_list", "index_xinfo"});
+  CHECK(c.policy.allowed_virtual_table_modules == std::vector<std::string>{"fts5", "fts5vocab"});
   CHECK(c.limits.max_body_bytes == 2048);
   CHECK(c.limits.max_token_bytes == 4096);
   CHECK(c.limits.max_connections == 5);
@@ -260,6 +263,17 @@ policy:
   CHECK_PROBLEM(load, "policy.allowed_pragmas", "expected a list");
   CHECK_PROBLEM(load, "issuers[0].audiences", "expected a list");
   CHECK_PROBLEM(load, "issuers[0].clock_skew_s", "expected an integer, got a list");
+}
+
+TEST_CASE("policy.allowed_virtual_table_modules: only modules the analysis understands, once each") {
+  auto load = parse(minimal("") + R"(
+policy:
+  allowed_virtual_table_modules: [fts5, dbstat, fts5, my_module]
+)");
+  CHECK_FALSE(load.config);
+  CHECK_PROBLEM(load, "policy.allowed_virtual_table_modules[1]", "module 'dbstat' is not one the gate can analyse");
+  CHECK_PROBLEM(load, "policy.allowed_virtual_table_modules[2]", "duplicate module 'fts5'");
+  CHECK_PROBLEM(load, "policy.allowed_virtual_table_modules[3]", "module 'my_module' is not one the gate can analyse");
 }
 
 TEST_CASE("numbers outside their range are errors") {
