@@ -39,7 +39,7 @@ StatementVerdict judge_statement(const Grants& grants, const StatementRequiremen
   }
   if (statement.forbidden) {
     verdict.kind = VerdictKind::forbidden;
-    verdict.code = kCodeSqliteAuth;
+    verdict.code = statement.forbidden->reason == kReasonTooComplex ? kCodeSqlTooComplex : kCodeSqliteAuth;
     verdict.message = statement.forbidden->detail;
     return verdict;
   }

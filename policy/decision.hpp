@@ -16,6 +16,9 @@ namespace gate::policy {
 // The Hrana error codes a denial is reported with.
 inline constexpr std::string_view kCodeSqliteAuth = "SQLITE_AUTH";
 inline constexpr std::string_view kCodeSqlParseError = "SQL_PARSE_ERROR";
+// SPEC §4: a statement over policy.max_statement_bytes (Forbidden reason "too_complex").
+inline constexpr std::string_view kCodeSqlTooComplex = "SQL_TOO_COMPLEX";
+inline constexpr std::string_view kReasonTooComplex = "too_complex";
 
 enum class VerdictKind {
   allowed,

@@ -1,5 +1,6 @@
 #pragma once
 // Plain settings the policy room is configured with (filled by proxy/config).
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -16,6 +17,8 @@ struct PolicyConfig {
   bool allow_temp_objects = false;
   std::vector<std::string> allowed_pragmas{"table_info", "table_xinfo", "index_list", "index_info",
                                            "foreign_key_list"};
+  // A longer SQL text is refused unanalysed (SQL_TOO_COMPLEX).
+  std::int64_t max_statement_bytes = 1048576;
   // CREATE VIRTUAL TABLE … USING one of these only (canonical names).
   std::vector<std::string> allowed_virtual_table_modules{"fts5", "rtree"};
 };

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "policy/authorizer_rules.hpp"
+#include "policy/decision.hpp"
 #include "policy/libsql_statement_rules.hpp"
 #include "policy/libsql_statements.hpp"
 #include "policy/program_rules.hpp"
@@ -320,6 +321,17 @@ std::vector<SharedAnalysis> SqlAnalyzer::analyze_batch(std::span<const std::stri
 SharedAnalysis SqlAnalyzer::analyze_text(std::string_view text, BatchState& batch, bool more_texts_follow) {
   auto out = std::make_shared<Analysis>();
   sqlite3* db = copy_->db.get();
+  // SPEC §6: analysis is bounded; a text over policy.max_statement_bytes is not
+  // looked at beyond its length.
+  if (text.size() > static_cast<std::uint64_t>(config_.max_statement_bytes)) {
+    StatementRequirements r;
+    r.sql = std::string(trim_whitespace(text.substr(0, 256)));
+    r.forbidden = Forbidden{std::string(kReasonTooComplex),
+                            "SQL text of " + std::to_string(text.size()) + " bytes is over policy.max_statement_bytes (" +
+                                std::to_string(config_.max_statement_bytes) + "); send smaller statements"};
+    out->push_back(std::move(r));
+    return out;
+  }
   // SQLite stops reading at a NUL byte, so text after one would never be analysed
   // while an upstream that splits statements itself might run it: refuse it.
   bool has_nul = text.find('\0') != std::string_view::npos;

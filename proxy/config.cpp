@@ -221,9 +221,12 @@ void read_virtual_table_modules(const YamlSection& policy, policy::PolicyConfig&
 void read_policy(const YamlSection& top, policy::PolicyConfig& out) {
   ConfigReport& report = top.report();
   YamlSection policy(top.node("policy"), top.path_of("policy"),
-                     {"mode", "allow_temp_objects", "allowed_pragmas", "allowed_virtual_table_modules"}, report);
+                     {"mode", "allow_temp_objects", "allowed_pragmas", "allowed_virtual_table_modules",
+                      "max_statement_bytes"},
+                     report);
   policy.read_enum("mode", out.mode, {{"enforce", policy::Mode::enforce}, {"audit", policy::Mode::audit}});
   policy.read_bool("allow_temp_objects", out.allow_temp_objects);
+  policy.read_integer("max_statement_bytes", out.max_statement_bytes, 1024, kGiB);
   read_virtual_table_modules(policy, out);
 
   if (!policy.has("allowed_pragmas")) return;

@@ -278,6 +278,7 @@ class GateGuard final : public RequestGuard {
         const policy::StatementVerdict& failed = decision.statements[*decision.failed_statement];
         std::string action = "forbidden";
         if (failed.kind == policy::VerdictKind::parse_error) action = "parse_error";
+        if (failed.code == policy::kCodeSqlTooComplex) action = "too_complex";
         if (failed.kind == policy::VerdictKind::missing_grant && !failed.missing.empty()) {
           action = std::string(policy::to_string(failed.missing.front().action));
         }

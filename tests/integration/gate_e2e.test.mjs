@@ -68,6 +68,20 @@ test("a denied statement: nothing reaches upstream, every result is an error", a
   assert.match(res.json.results[0].error.message, /not executed: request 1 was denied/);
 });
 
+test("a statement over policy.max_statement_bytes (1 MiB): SQL_TOO_COMPLEX, nothing reaches upstream", async () => {
+  upstream.reset();
+  const long = `SELECT body FROM notes /* ${"x".repeat(1024 * 1024)} */`;
+  const res = await pipeline(gate.url, { baton: null, requests: [exec("SELECT 1"), exec(long)] }, { headers: auth("alice") });
+  assert.equal(res.status, 200);
+  assert.deepEqual(pipelinesReceived(), []);
+  assert.equal(res.json.results[1].error.code, "SQL_TOO_COMPLEX");
+  assert.match(res.json.results[1].error.message, /policy\.max_statement_bytes \(1048576\)/);
+  // Just under the bound it is analysed and runs.
+  const fits = `SELECT body FROM notes /* ${"x".repeat(1024 * 1024 - 40)} */`;
+  const ok = await pipeline(gate.url, { baton: null, requests: [exec(fits)] }, { headers: auth("alice") });
+  assert.equal(ok.json.results[0].type, "ok", JSON.stringify(ok.json).slice(0, 300));
+});
+
 test("denied inside a transaction: the stream stays usable and the client rolls back", async () => {
   const opened = await pipeline(gate.url, { baton: null, requests: [exec("BEGIN"), exec("INSERT INTO notes (body) VALUES ('tx')")] },
                                 { headers: auth("alice") });

@@ -95,6 +95,7 @@ TEST_CASE("a minimal config gets every documented default") {
   CHECK(c.policy.allowed_pragmas ==
         std::vector<std::string>{"table_info", "table_xinfo", "index_list", "index_info", "foreign_key_list"});
   CHECK(c.policy.allowed_virtual_table_modules == std::vector<std::string>{"fts5", "rtree"});
+  CHECK(c.policy.max_statement_bytes == 1048576);
 
   CHECK(c.limits.max_body_bytes == 10485760);
   CHECK(c.limits.max_token_bytes == 8192);
@@ -148,6 +149,7 @@ policy:
   allow_temp_objects: true
   allowed_pragmas: [table_list, index_xinfo]
   allowed_virtual_table_modules: [FTS5, fts5vocab]
+  max_statement_bytes: 4096
 limits:
   max_body_bytes: 2048
   max_token_bytes: 4096
@@ -204,6 +206,7 @@ logging:
   CHECK(c.policy.allow_temp_objects);
   CHECK(c.policy.allowed_pragmas == std::vector<std::string>{"table_list", "index_xinfo"});
   CHECK(c.policy.allowed_virtual_table_modules == std::vector<std::string>{"fts5", "fts5vocab"});
+  CHECK(c.policy.max_statement_bytes == 4096);
   CHECK(c.limits.max_body_bytes == 2048);
   CHECK(c.limits.max_token_bytes == 4096);
   CHECK(c.limits.max_connections == 5);

@@ -43,7 +43,7 @@ TEST_CASE("deadlines: no wait, nothing expires however late") {
   CHECK(deadlines.waiting() == 0);
 }
 
-TEST_CASE("deadlines: each exchange in flight has its own deadline; answered ones drop out") {
+TEST_CASE("deadlines: each exchange in flight has its own deadline, answered ones drop out") {
   ConnectionDeadlines deadlines;
   const auto first = deadlines.start(Deadline::exchange, t0, 30s);
   const auto second = deadlines.start(Deadline::exchange, t0 + 10s, 30s);
