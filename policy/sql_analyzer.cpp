@@ -8,6 +8,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "policy/analysis_memory.hpp"
 #include "policy/authorizer_rules.hpp"
 #include "policy/decision.hpp"
 #include "policy/libsql_statement_rules.hpp"
@@ -319,6 +320,27 @@ std::vector<SharedAnalysis> SqlAnalyzer::analyze_batch(std::span<const std::stri
 }
 
 SharedAnalysis SqlAnalyzer::analyze_text(std::string_view text, BatchState& batch, bool more_texts_follow) {
+  SharedAnalysis analysis;
+  bool exceeded = false;
+  {
+    AnalysisMemoryBound bound(options_.max_analysis_bytes);
+    analysis = analyze_text_unbounded(text, batch, more_texts_follow);
+    exceeded = bound.exceeded();
+  }
+  if (!exceeded) return analysis;
+  // SQLite failed an allocation somewhere in it (and recovered): whatever the
+  // analysis says, it is incomplete. The text is refused whole.
+  StatementRequirements r;
+  r.sql = std::string(trim_whitespace(text.substr(0, 256)));
+  r.forbidden = Forbidden{std::string(kReasonTooComplex),
+                          "analysing this SQL text needs more than " +
+                              std::to_string(options_.max_analysis_bytes / (1024 * 1024)) +
+                              " MiB: simplify it (fewer nested sub-queries or CTEs)"};
+  return std::make_shared<const Analysis>(Analysis{std::move(r)});
+}
+
+SharedAnalysis SqlAnalyzer::analyze_text_unbounded(std::string_view text, BatchState& batch,
+                                                   bool more_texts_follow) {
   auto out = std::make_shared<Analysis>();
   sqlite3* db = copy_->db.get();
   // SPEC §6: analysis is bounded; a text over policy.max_statement_bytes is not

@@ -27,6 +27,9 @@ struct AnalyzerOptions {
   // Bound on the VM steps spent applying one DDL statement of a batch to the copy
   // (CREATE TABLE AS SELECT over an infinite recursive CTE must not hang a worker).
   int ddl_step_budget = 1'000'000;
+  // SQLite memory one text's analysis may take (analysis_memory.hpp); beyond it
+  // the text is refused with SQL_TOO_COMPLEX.
+  std::int64_t max_analysis_bytes = 64 * 1024 * 1024;
 };
 
 class SqlAnalyzer {
@@ -61,7 +64,9 @@ class SqlAnalyzer {
   struct BatchState;
 
   void follow_schema();
+  // One text, within options_.max_analysis_bytes of SQLite memory.
   SharedAnalysis analyze_text(std::string_view text, BatchState& batch, bool more_texts_follow);
+  SharedAnalysis analyze_text_unbounded(std::string_view text, BatchState& batch, bool more_texts_follow);
   void apply_to_copy(std::string_view statement_sql, BatchState& batch);
   bool learn_eponymous_tables();
   void end_batch(BatchState& batch);

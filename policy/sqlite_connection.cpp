@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "policy/analysis_memory.hpp"
 #include "policy/newer_sqlite_functions.hpp"
 #include "policy/vector_search.hpp"
 
@@ -48,8 +49,10 @@ bool initialize_sqlite() {
   // calls (tests, several components) harmless.
   static const bool configured = [] {
     int rc = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    // Per-analysis memory bounds (analysis_memory.hpp) count through it.
+    const bool counting = install_counting_allocator();
     sqlite3_initialize();
-    return rc == SQLITE_OK;
+    return rc == SQLITE_OK && counting;
   }();
   return configured;
 }
