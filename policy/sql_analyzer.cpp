@@ -67,8 +67,7 @@ std::optional<std::string> create_table_as_without_rows(std::string_view sql) {
 // them: the JSON functions, the allowed table-valued pragmas, and the two that
 // need a grant naming them (authorizer_rules).
 std::vector<std::string> eponymous_virtual_tables(const PolicyConfig& config) {
-  // vector_top_k: libSQL's vector search (vector_search.hpp).
-  std::vector<std::string> names{"json_each", "json_tree", "dbstat", "sqlite_stmt", "vector_top_k"};
+  std::vector<std::string> names{"json_each", "json_tree", "dbstat", "sqlite_stmt"};
   for (const auto& pragma : config.allowed_pragmas) {
     if (pragma_takes_table_argument(fold_identifier(pragma))) names.push_back("pragma_" + fold_identifier(pragma));
   }

@@ -19,16 +19,18 @@ ConnectionDeadlines::Ticket ConnectionDeadlines::start(Deadline kind, Clock::tim
   // practice; saturate instead of wrapping into the past.
   const auto room = Clock::time_point::max() - now;
   const auto deadline = limit >= room ? Clock::time_point::max() : now + limit;
-  waits_.emplace(ticket, Wait{kind, deadline});
+  waits_.push_back(Wait{ticket, kind, deadline});
   return ticket;
 }
 
-void ConnectionDeadlines::end(Ticket ticket) { waits_.erase(ticket); }
+void ConnectionDeadlines::end(Ticket ticket) {
+  std::erase_if(waits_, [ticket](const Wait& wait) { return wait.ticket == ticket; });
+}
 
 std::optional<ConnectionDeadlines::Clock::time_point> ConnectionDeadlines::next() const {
   if (expired_) return std::nullopt;
   std::optional<Clock::time_point> earliest;
-  for (const auto& [ticket, wait] : waits_) {
+  for (const auto& wait : waits_) {
     if (!earliest || wait.deadline < *earliest) earliest = wait.deadline;
   }
   return earliest;
@@ -37,7 +39,7 @@ std::optional<ConnectionDeadlines::Clock::time_point> ConnectionDeadlines::next(
 std::optional<Deadline> ConnectionDeadlines::expire(Clock::time_point now) {
   if (expired_) return expired_;
   const Wait* first = nullptr;
-  for (const auto& [ticket, wait] : waits_) {
+  for (const auto& wait : waits_) {
     if (wait.deadline <= now && (!first || wait.deadline < first->deadline)) first = &wait;
   }
   if (first) {

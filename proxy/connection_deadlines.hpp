@@ -16,9 +16,9 @@
 // DeadlineTimer turns it into one Asio timer per connection.
 #include <chrono>
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace gate::proxy {
 
@@ -59,10 +59,13 @@ class ConnectionDeadlines {
 
  private:
   struct Wait {
+    Ticket ticket;
     Deadline kind;
     Clock::time_point deadline;
   };
-  std::map<Ticket, Wait> waits_;
+  // A connection has a handful of waits at a time: a flat vector costs no
+  // allocation per wait once it has grown (waits start and end per request).
+  std::vector<Wait> waits_;
   Ticket next_ticket_ = 1;
   std::optional<Deadline> expired_;
 };
