@@ -24,9 +24,11 @@ using SqliteStmt = std::unique_ptr<sqlite3_stmt, SqliteFinalizer>;
 // Call once at process start, before any other SQLite use (the proxy's main does).
 // Turns SQLITE_CONFIG_MEMSTATUS off: with it on, every allocation takes a global
 // mutex and two analysing threads run slower than one (DESIGN.md). This is the
-// single documented exception to "no global mutable state". Idempotent; returns
-// false if SQLite was already initialised with memstatus on (the config call is
-// then refused, analysis still works, only slower).
+// single documented exception to "no global mutable state". Also installs the
+// counting allocator of the per-analysis memory bound (analysis_memory.hpp).
+// Idempotent; returns false if SQLite was already initialised (the config calls
+// are then refused: analysis would be slower and its memory unbounded, so the
+// gate's main refuses to run).
 bool initialize_sqlite();
 
 // A fresh private in-memory database set up for analysis:

@@ -9,8 +9,13 @@
 
 int main(int argc, char** argv) {
   using namespace gate::proxy;
-  // Before any SQLite use (serve's and explain's schema copies).
-  gate::policy::initialize_sqlite();
+  // Before any SQLite use (serve's and explain's schema copies). Without it the
+  // per-analysis memory bound would not hold: refuse to run rather than serve
+  // unbounded.
+  if (!gate::policy::initialize_sqlite()) {
+    std::fprintf(stderr, "libsql-gate: SQLite could not be configured (allocator, memstatus)\n");
+    return 1;
+  }
   if (argc < 2) {
     print_usage();
     return 2;

@@ -19,7 +19,12 @@ using asio::use_awaitable;
 
 }  // namespace
 
-UpstreamError upstream_error(const boost::system::error_code& ec, std::string_view during) {
+UpstreamError upstream_error(const boost::system::error_code& ec, std::string_view during,
+                             std::optional<Deadline> expired) {
+  if (expired) {
+    return {UpstreamFailure::timeout, std::string(during) + ": no answer within upstream.timeout_ms (" +
+                                          std::string(to_string(*expired)) + ")"};
+  }
   const bool timeout = ec == beast::error::timeout || ec == asio::error::timed_out;
   return {timeout ? UpstreamFailure::timeout : UpstreamFailure::unavailable, std::string(during) + ": " + ec.message()};
 }
@@ -51,10 +56,7 @@ struct Connection {
   beast::tcp_stream& lowest() { return plain ? *plain : beast::get_lowest_layer(*tls); }
 
   UpstreamError failure(const boost::system::error_code& ec, std::string_view during) const {
-    if (deadlines.expired()) {
-      return {UpstreamFailure::timeout, std::string(during) + ": no answer within upstream.timeout_ms"};
-    }
-    return upstream_error(ec, during);
+    return upstream_error(ec, during, deadlines.expired());
   }
 
   // A pooled connection the upstream closed (or that holds unexpected bytes) is

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "common/asio.hpp"
+#include "proxy/connection_deadlines.hpp"
 #include "proxy/config.hpp"
 #include "proxy/upstream_endpoint.hpp"
 
@@ -32,7 +33,10 @@ struct UpstreamError {
 };
 
 // A failed socket operation `during` ("connect", ...): timeout or unavailable.
-UpstreamError upstream_error(const boost::system::error_code& ec, std::string_view during);
+// `expired`: the connection's deadline that closed the socket, if one did (then
+// `ec` is only the consequence).
+UpstreamError upstream_error(const boost::system::error_code& ec, std::string_view during,
+                             std::optional<Deadline> expired = std::nullopt);
 
 struct UpstreamRequest {
   bool post = true;     // POST or GET

@@ -63,11 +63,7 @@ struct WsUpstream::Impl {
 
   // The failure of an operation: a deadline that closed the socket, or `ec`.
   UpstreamError failure(const boost::system::error_code& ec, std::string_view during) const {
-    if (const auto kind = deadlines->expired()) {
-      return {UpstreamFailure::timeout, std::string(during) + ": no answer within upstream.timeout_ms (" +
-                                            std::string(to_string(*kind)) + ")"};
-    }
-    return upstream_error(ec, during);
+    return upstream_error(ec, during, deadlines->expired());
   }
 };
 
